@@ -1,0 +1,3 @@
+//! Authentication schemes, one module each (PROTOCOL.md §3).
+
+pub mod body_sig;

@@ -1,0 +1,375 @@
+//! The client: credentials, environment, clock and nonce source. It turns operations into
+//! signed requests and responses into results; it never does I/O.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
+
+use crate::auth::body_sig;
+use crate::call::Call;
+use crate::clock::{Clock, NonceSource, RandomNonce, SystemClock, check_nonce};
+use crate::error::Error;
+use crate::operation::{Operation, Reply};
+use crate::response;
+use crate::types::time::auth_timestamp;
+
+/// The production gateway.
+pub const PRODUCTION_URL: &str = "https://api-mop.chinaums.com";
+/// The public test gateway.
+pub const TEST_URL: &str = "https://test-api-open.chinaums.com";
+
+/// An appId and its appKey. `Debug` never shows the appKey.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credentials {
+    app_id: String,
+    app_key: String,
+}
+
+impl Credentials {
+    /// Credentials from the platform's developer console.
+    pub fn new(app_id: impl Into<String>, app_key: impl Into<String>) -> Self {
+        Credentials {
+            app_id: app_id.into(),
+            app_key: app_key.into(),
+        }
+    }
+
+    /// The appId.
+    pub fn app_id(&self) -> &str {
+        &self.app_id
+    }
+
+    /// The appKey (secret: never log it).
+    pub fn app_key(&self) -> &str {
+        &self.app_key
+    }
+
+    fn check(&self) -> Result<(), Error> {
+        if self.app_id.is_empty()
+            || !self
+                .app_id
+                .bytes()
+                .all(|b| b.is_ascii_graphic() && b != b'"' && b != b',')
+        {
+            return Err(Error::Config(
+                "appId must be non-empty printable ASCII without `\"` or `,`".into(),
+            ));
+        }
+        if self.app_key.is_empty() {
+            return Err(Error::Config("appKey must not be empty".into()));
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credentials")
+            .field("app_id", &self.app_id)
+            .field("app_key", &"<redacted>")
+            .finish()
+    }
+}
+
+/// Which gateway the client talks to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Environment {
+    /// `https://api-mop.chinaums.com`.
+    Production,
+    /// `https://test-api-open.chinaums.com`.
+    Test,
+    /// Another base URL (the local sandbox, a proxy); build it with [`Environment::custom`].
+    Custom(String),
+}
+
+impl Environment {
+    /// A custom base URL: `http` or `https`, a host, an optional path prefix, no query or
+    /// fragment. A trailing `/` is dropped.
+    pub fn custom(base_url: &str) -> Result<Environment, Error> {
+        let bad = |why: &str| Error::Config(format!("base URL {base_url:?} {why}"));
+        let uri: http::Uri = base_url.parse().map_err(|_| bad("is not a valid URL"))?;
+        match uri.scheme_str() {
+            Some("http" | "https") => {}
+            _ => return Err(bad("must start with http:// or https://")),
+        }
+        if uri.host().is_none_or(str::is_empty) {
+            return Err(bad("has no host"));
+        }
+        if uri.query().is_some() || base_url.contains('#') {
+            return Err(bad("must not have a query or fragment"));
+        }
+        Ok(Environment::Custom(
+            base_url.trim_end_matches('/').to_owned(),
+        ))
+    }
+
+    /// The base URL, without a trailing `/`.
+    pub fn base_url(&self) -> &str {
+        match self {
+            Environment::Production => PRODUCTION_URL,
+            Environment::Test => TEST_URL,
+            Environment::Custom(url) => url,
+        }
+    }
+}
+
+struct Inner {
+    credentials: Credentials,
+    environment: Environment,
+    clock: Arc<dyn Clock>,
+    nonce: Arc<dyn NonceSource>,
+}
+
+/// The sans-IO client. Cheap to clone; clones share configuration.
+///
+/// ```
+/// use chinaums::{Client, Credentials, Environment, FixedClock, FixedNonce};
+/// use chinaums::netpay::PaymentQuery;
+///
+/// let client = Client::builder(Credentials::new("my-app-id", "my-app-key"), Environment::Test)
+///     .clock(FixedClock::from_unix(1_704_081_600)) // 2024-01-01 12:00:00 Beijing
+///     .nonce_source(FixedNonce::new("0123456789abcdef0123456789abcdef"))
+///     .build();
+/// let query = PaymentQuery::new("898201612345678", "88880001", "YUEDANDEFAULT", "31942024010112000000001234");
+/// let request = client.prepare(&query)?;
+/// assert_eq!(request.uri(), "https://test-api-open.chinaums.com/v1/netpay/query");
+/// assert!(request.headers()["authorization"].to_str()?.starts_with("OPEN-BODY-SIG AppId=\"my-app-id\""));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("credentials", &self.inner.credentials)
+            .field("environment", &self.inner.environment)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`Client`] with a custom clock or nonce source.
+pub struct ClientBuilder {
+    credentials: Credentials,
+    environment: Environment,
+    clock: Arc<dyn Clock>,
+    nonce: Arc<dyn NonceSource>,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("credentials", &self.credentials)
+            .field("environment", &self.environment)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientBuilder {
+    /// Uses `clock` for timestamps instead of the system clock.
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Uses a shared `clock` (e.g. one a test keeps a handle to).
+    pub fn shared_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Uses `nonce` for nonces instead of the OS CSPRNG.
+    pub fn nonce_source(mut self, nonce: impl NonceSource) -> Self {
+        self.nonce = Arc::new(nonce);
+        self
+    }
+
+    /// The client.
+    pub fn build(self) -> Client {
+        Client {
+            inner: Arc::new(Inner {
+                credentials: self.credentials,
+                environment: self.environment,
+                clock: self.clock,
+                nonce: self.nonce,
+            }),
+        }
+    }
+}
+
+impl Client {
+    /// A client with the system clock and CSPRNG nonces.
+    pub fn new(credentials: Credentials, environment: Environment) -> Client {
+        Client::builder(credentials, environment).build()
+    }
+
+    /// A builder, to inject a clock or a nonce source.
+    pub fn builder(credentials: Credentials, environment: Environment) -> ClientBuilder {
+        ClientBuilder {
+            credentials,
+            environment,
+            clock: Arc::new(SystemClock),
+            nonce: Arc::new(RandomNonce),
+        }
+    }
+
+    /// The credentials.
+    pub fn credentials(&self) -> &Credentials {
+        &self.inner.credentials
+    }
+
+    /// The environment.
+    pub fn environment(&self) -> &Environment {
+        &self.inner.environment
+    }
+
+    /// "Now" according to the injected clock.
+    pub fn now(&self) -> SystemTime {
+        self.inner.clock.now()
+    }
+
+    /// Validates `op` and serializes its body once, to the bytes that will be signed and sent.
+    pub fn encode<O: Operation + ?Sized>(&self, op: &O) -> Result<Vec<u8>, Error> {
+        let body = op.body(self.now())?;
+        serde_json::to_vec(&body).map_err(|e| Error::Config(format!("cannot serialize body: {e}")))
+    }
+
+    /// Validates `op` and builds the signed request, ready to send.
+    pub fn prepare<O: Operation + ?Sized>(&self, op: &O) -> Result<http::Request<Vec<u8>>, Error> {
+        let body = self.encode(op)?;
+        self.sign_request(op.path(), body)
+    }
+
+    /// The raw escape hatch: signs `body` (exact bytes, sent as they are) for `POST {base}{path}`.
+    pub fn sign_request(&self, path: &str, body: Vec<u8>) -> Result<http::Request<Vec<u8>>, Error> {
+        self.inner.credentials.check()?;
+        let uri = self.uri(path)?;
+        let timestamp = auth_timestamp(self.now());
+        let nonce = self.inner.nonce.nonce()?;
+        check_nonce(&nonce)?;
+        let credentials = &self.inner.credentials;
+        let signed = body_sig::sign(
+            credentials.app_id(),
+            credentials.app_key(),
+            &timestamp,
+            &nonce,
+            &body,
+        );
+        let mut authorization = HeaderValue::from_str(&signed.authorization)
+            .map_err(|_| Error::Config("the Authorization header is not valid ASCII".into()))?;
+        authorization.set_sensitive(true);
+        http::Request::post(uri)
+            .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
+            .header(AUTHORIZATION, authorization)
+            .body(body)
+            .map_err(|e| Error::Config(format!("cannot build request: {e}")))
+    }
+
+    /// Decodes the response to an operation built by this client.
+    pub fn parse<O: Operation + ?Sized>(
+        &self,
+        response: &http::Response<Vec<u8>>,
+    ) -> Result<O::Response, Error> {
+        response::parse::<O::Response>(response)
+    }
+
+    /// Validates `op` and returns the call's state machine; no I/O happens here.
+    pub fn call<O: Operation + ?Sized>(&self, op: &O) -> Result<Call<O::Response>, Error>
+    where
+        O::Response: Reply,
+    {
+        let body = self.encode(op)?;
+        // Check the path now so that a bad one fails before anything is sent.
+        self.uri(op.path())?;
+        Ok(Call::new(self.clone(), op.path().to_owned(), body))
+    }
+
+    fn uri(&self, path: &str) -> Result<http::Uri, Error> {
+        if !path.starts_with('/') || path.contains(['?', '#']) {
+            return Err(Error::Config(format!(
+                "path {path:?} must start with `/` and have no query or fragment"
+            )));
+        }
+        format!("{}{}", self.inner.environment.base_url(), path)
+            .parse()
+            .map_err(|_| Error::Config(format!("path {path:?} does not make a valid URL")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_the_app_key() {
+        let credentials = Credentials::new("app", "super-secret-key");
+        let client = Client::new(credentials.clone(), Environment::Test);
+        assert!(!format!("{credentials:?}").contains("super-secret-key"));
+        assert!(!format!("{client:?}").contains("super-secret-key"));
+        assert!(format!("{client:?}").contains("app"));
+    }
+
+    #[test]
+    fn custom_environments_are_checked() {
+        assert_eq!(
+            Environment::custom("http://127.0.0.1:8080/")
+                .unwrap()
+                .base_url(),
+            "http://127.0.0.1:8080"
+        );
+        assert_eq!(
+            Environment::custom("https://proxy.example/ums")
+                .unwrap()
+                .base_url(),
+            "https://proxy.example/ums"
+        );
+        for bad in [
+            "",
+            "127.0.0.1:8080",
+            "ftp://x",
+            "http://",
+            "http://h/?a=1",
+            "not a url",
+        ] {
+            assert!(
+                matches!(Environment::custom(bad), Err(Error::Config(_))),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn bad_credentials_and_paths_fail_before_signing() {
+        let client = Client::new(Credentials::new("a\"b", "k"), Environment::Test);
+        assert!(matches!(
+            client.sign_request("/v1/x", vec![]),
+            Err(Error::Config(_))
+        ));
+        let client = Client::new(Credentials::new("app", ""), Environment::Test);
+        assert!(matches!(
+            client.sign_request("/v1/x", vec![]),
+            Err(Error::Config(_))
+        ));
+        let client = Client::new(Credentials::new("app", "key"), Environment::Test);
+        assert!(matches!(
+            client.sign_request("v1/x", vec![]),
+            Err(Error::Config(_))
+        ));
+        assert!(matches!(
+            client.sign_request("/v1/x?a", vec![]),
+            Err(Error::Config(_))
+        ));
+    }
+
+    #[test]
+    fn authorization_is_marked_sensitive() {
+        let client = Client::new(Credentials::new("app", "key"), Environment::Test);
+        let request = client.sign_request("/v1/x", b"{}".to_vec()).unwrap();
+        assert!(request.headers()[AUTHORIZATION].is_sensitive());
+        assert!(!format!("{request:?}").contains("Signature="));
+    }
+}

@@ -1,0 +1,394 @@
+//! Errors, and the class each belongs to.
+//!
+//! Every error answers two questions: what went wrong ([`Error`]'s variants keep the HTTP
+//! status, the platform's `errCode` and message, or the field that did not fit), and what the
+//! caller should do about it ([`Error::class`]). A payment outcome is never guessed: when the
+//! platform may have acted, the class is [`ErrorClass::OutcomeUnknown`] ("query before
+//! retrying"), never a failure.
+
+use std::fmt;
+
+use http::StatusCode;
+
+/// What the caller should do about an error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ErrorClass {
+    /// The request is wrong (a field, the clock): fix it; retrying as is will fail again.
+    Caller,
+    /// Authentication failed (signature, appId, appKey, token).
+    Auth,
+    /// The merchant or SDK configuration is wrong (merchant number, IP whitelist, base URL).
+    Config,
+    /// The order (or bill) does not exist for this `mid` and `instMid`.
+    NotFound,
+    /// The platform refused the operation for business reasons (order closed, channel refused).
+    Rejected,
+    /// Certainly not processed: safe to retry the same request later.
+    Retryable,
+    /// The platform may or may not have acted. Query the order before doing anything else.
+    OutcomeUnknown,
+}
+
+impl ErrorClass {
+    /// A short English description of the class.
+    pub fn describe(self) -> &'static str {
+        match self {
+            ErrorClass::Caller => "invalid request",
+            ErrorClass::Auth => "authentication failed",
+            ErrorClass::Config => "configuration error",
+            ErrorClass::NotFound => "not found",
+            ErrorClass::Rejected => "rejected by the platform",
+            ErrorClass::Retryable => "temporary failure, safe to retry",
+            ErrorClass::OutcomeUnknown => "outcome unknown: query before retrying",
+        }
+    }
+}
+
+impl fmt::Display for ErrorClass {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.describe())
+    }
+}
+
+/// Every error the SDK reports.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A request field broke a rule; nothing was signed or sent.
+    #[error(transparent)]
+    InvalidField(#[from] InvalidField),
+    /// The SDK itself is misconfigured (e.g. an unusable base URL); nothing was sent.
+    #[error("configuration error: {0}")]
+    Config(String),
+    /// The nonce source failed or produced an unusable nonce; nothing was sent.
+    #[error("nonce source failed: {0}")]
+    Nonce(String),
+    /// The platform answered with an `errCode` other than success.
+    #[error(transparent)]
+    Platform(#[from] PlatformError),
+    /// The platform (or something in between) answered with a non-success HTTP status and a
+    /// body that carries no `errCode`.
+    #[error(transparent)]
+    Http(#[from] HttpError),
+    /// The response body could not be decoded.
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    /// The request could not be exchanged with the server.
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+}
+
+impl Error {
+    /// What the caller should do about this error.
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            Error::InvalidField(_) => ErrorClass::Caller,
+            Error::Config(_) | Error::Nonce(_) => ErrorClass::Config,
+            Error::Platform(e) => e.class,
+            Error::Http(e) => e.class(),
+            // A success status with a body we cannot read: the platform may have acted.
+            Error::Decode(_) => ErrorClass::OutcomeUnknown,
+            Error::Transport(e) => e.class(),
+        }
+    }
+
+    /// True when the platform may have acted: query before retrying or giving up.
+    pub fn is_outcome_unknown(&self) -> bool {
+        self.class() == ErrorClass::OutcomeUnknown
+    }
+
+    /// The HTTP status of the response this error came from, if there was one.
+    pub fn status(&self) -> Option<StatusCode> {
+        match self {
+            Error::Platform(e) => Some(e.status),
+            Error::Http(e) => Some(e.status),
+            Error::Decode(e) => Some(e.status),
+            _ => None,
+        }
+    }
+
+    /// The platform's `errCode`, if the platform sent one.
+    pub fn err_code(&self) -> Option<&str> {
+        match self {
+            Error::Platform(e) => Some(&e.err_code),
+            _ => None,
+        }
+    }
+}
+
+/// A request field that broke a rule; reported before anything is signed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("invalid field `{field}`: {rule}")]
+pub struct InvalidField {
+    /// The field's wire name, e.g. `merOrderId`.
+    pub field: &'static str,
+    /// The rule it broke, e.g. "must be 6 to 32 characters, got 40".
+    pub rule: String,
+}
+
+impl InvalidField {
+    /// A new error for `field` breaking `rule`.
+    pub fn new(field: &'static str, rule: impl Into<String>) -> Self {
+        InvalidField {
+            field,
+            rule: rule.into(),
+        }
+    }
+}
+
+/// The platform answered with an `errCode` other than success.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("platform error {err_code} (HTTP {status}): {message} [{class}]")]
+pub struct PlatformError {
+    /// The HTTP status of the response.
+    pub status: StatusCode,
+    /// The platform's `errCode`, verbatim.
+    pub err_code: String,
+    /// `errMsg` or `errInfo`, whichever the platform filled (empty if neither).
+    pub message: String,
+    /// What the caller should do about it.
+    pub class: ErrorClass,
+}
+
+impl PlatformError {
+    /// Builds the error and classifies `err_code` (PROTOCOL.md §8.1).
+    pub fn new(
+        status: StatusCode,
+        err_code: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        let err_code = err_code.into();
+        let class = classify(&err_code, status);
+        PlatformError {
+            status,
+            err_code,
+            message: message.into(),
+            class,
+        }
+    }
+}
+
+/// Classifies an `errCode` (PROTOCOL.md §8.1). Codes this SDK does not know are classified by
+/// the HTTP status: 401/403 are authentication failures, other 4xx are caller errors (the
+/// gateway rejected the request before processing), and anything else is "outcome unknown".
+pub fn classify(err_code: &str, status: StatusCode) -> ErrorClass {
+    match err_code {
+        "BAD_REQUEST" | "ABNORMAL_REQUEST_TIME" | "1000" => ErrorClass::Caller,
+        "BAD_SIGN" => ErrorClass::Auth,
+        "NO_SERVICE"
+        | "NO_MERCHANT"
+        | "INACTIVE_MERCHANT"
+        | "INVALID_MSGSRC"
+        | "DENIED_IP"
+        | "INVLID_MERCHANT_CONFIG"
+        | "INVALID_MERCHANT_CONFIG" => ErrorClass::Config,
+        "NO_ORDER" | "NO_BILL" => ErrorClass::NotFound,
+        "OPERATION_NOT_ALLOWED"
+        | "TARGET_FAIL"
+        | "INVALID_ORDER"
+        | "NO_CROSS_DAY_TRADING"
+        | "HAS_CANCELLED" => ErrorClass::Rejected,
+        "TXN_DISCARDED" | "SYSTEM_BUSY" | "9200" => ErrorClass::Retryable,
+        "INTERNAL_ERROR" | "TIMEOUT" | "DUP_ORDER" | "ORDER_PROCESSING" | "NET_ERROR"
+        | "INVALID_RESPONSE" => ErrorClass::OutcomeUnknown,
+        _ => match status.as_u16() {
+            401 | 403 => ErrorClass::Auth,
+            400..=499 => ErrorClass::Caller,
+            _ => ErrorClass::OutcomeUnknown,
+        },
+    }
+}
+
+/// A non-success HTTP status with a body that carries no `errCode`.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("HTTP {status} without a platform error code; body: {excerpt:?}")]
+pub struct HttpError {
+    /// The HTTP status.
+    pub status: StatusCode,
+    /// The start of the body (at most [`EXCERPT_LIMIT`] bytes, lossily decoded).
+    pub excerpt: String,
+}
+
+impl HttpError {
+    /// 401/403 → auth; 404/405 → config (wrong base URL or path); other 4xx → caller;
+    /// 3xx and 5xx → outcome unknown (the request may have been processed).
+    pub fn class(&self) -> ErrorClass {
+        match self.status.as_u16() {
+            401 | 403 => ErrorClass::Auth,
+            404 | 405 => ErrorClass::Config,
+            400..=499 => ErrorClass::Caller,
+            _ => ErrorClass::OutcomeUnknown,
+        }
+    }
+}
+
+/// The response body could not be decoded into the expected shape.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("cannot decode response (HTTP {status}) at `{path}`: {message}; body: {excerpt:?}")]
+pub struct DecodeError {
+    /// The HTTP status.
+    pub status: StatusCode,
+    /// The JSON path of the value that did not fit, e.g. `totalAmount` (`.` for the root).
+    pub path: String,
+    /// What was wrong.
+    pub message: String,
+    /// The start of the body (at most [`EXCERPT_LIMIT`] bytes, lossily decoded).
+    pub excerpt: String,
+}
+
+/// How many bytes of a response body an error keeps.
+pub const EXCERPT_LIMIT: usize = 512;
+
+/// The first [`EXCERPT_LIMIT`] bytes of `body`, lossily decoded, cut at a character boundary.
+pub fn excerpt(body: &[u8]) -> String {
+    let cut = &body[..body.len().min(EXCERPT_LIMIT)];
+    let text = match std::str::from_utf8(cut) {
+        Ok(text) => text.to_owned(),
+        // A multi-byte character cut at the limit: drop its partial bytes.
+        Err(e) if e.error_len().is_none() => {
+            String::from_utf8_lossy(&cut[..e.valid_up_to()]).into_owned()
+        }
+        Err(_) => String::from_utf8_lossy(cut).into_owned(),
+    };
+    if body.len() > EXCERPT_LIMIT {
+        text + "…"
+    } else {
+        text
+    }
+}
+
+/// Whether a failed exchange may have reached the server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Delivery {
+    /// The request certainly did not reach the server (e.g. connect or TLS handshake failed).
+    NotSent,
+    /// The request may have reached the server (e.g. a timeout or a reset after sending).
+    MaybeSent,
+}
+
+/// What kind of transport failure happened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TransportErrorKind {
+    /// DNS resolution or TCP connect failed.
+    Connect,
+    /// TLS handshake or certificate verification failed.
+    Tls,
+    /// The configured timeout elapsed.
+    Timeout,
+    /// The response body exceeded the configured size cap.
+    BodyTooLarge,
+    /// The connection broke while sending or receiving.
+    Io,
+    /// The response was not valid HTTP.
+    Protocol,
+    /// Anything else.
+    Other,
+}
+
+/// A failure to exchange a request with the server, reported by a runtime adapter.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("transport error ({kind:?}, {}): {message}", match .delivery { Delivery::NotSent => "request not sent", Delivery::MaybeSent => "request may have been sent" })]
+pub struct TransportError {
+    /// Whether the request may have reached the server.
+    pub delivery: Delivery,
+    /// What kind of failure.
+    pub kind: TransportErrorKind,
+    /// A human-readable description (never contains secrets).
+    pub message: String,
+}
+
+impl TransportError {
+    /// A new transport error.
+    pub fn new(delivery: Delivery, kind: TransportErrorKind, message: impl Into<String>) -> Self {
+        TransportError {
+            delivery,
+            kind,
+            message: message.into(),
+        }
+    }
+
+    /// Not sent → retryable; maybe sent → outcome unknown.
+    pub fn class(&self) -> ErrorClass {
+        match self.delivery {
+            Delivery::NotSent => ErrorClass::Retryable,
+            Delivery::MaybeSent => ErrorClass::OutcomeUnknown,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_every_documented_code() {
+        let ok = StatusCode::OK;
+        let cases = [
+            ("BAD_REQUEST", ErrorClass::Caller),
+            ("ABNORMAL_REQUEST_TIME", ErrorClass::Caller),
+            ("BAD_SIGN", ErrorClass::Auth),
+            ("NO_SERVICE", ErrorClass::Config),
+            ("NO_MERCHANT", ErrorClass::Config),
+            ("INACTIVE_MERCHANT", ErrorClass::Config),
+            ("INVALID_MSGSRC", ErrorClass::Config),
+            ("DENIED_IP", ErrorClass::Config),
+            ("INVLID_MERCHANT_CONFIG", ErrorClass::Config),
+            ("NO_ORDER", ErrorClass::NotFound),
+            ("NO_BILL", ErrorClass::NotFound),
+            ("OPERATION_NOT_ALLOWED", ErrorClass::Rejected),
+            ("TARGET_FAIL", ErrorClass::Rejected),
+            ("INVALID_ORDER", ErrorClass::Rejected),
+            ("NO_CROSS_DAY_TRADING", ErrorClass::Rejected),
+            ("HAS_CANCELLED", ErrorClass::Rejected),
+            ("TXN_DISCARDED", ErrorClass::Retryable),
+            ("SYSTEM_BUSY", ErrorClass::Retryable),
+            ("INTERNAL_ERROR", ErrorClass::OutcomeUnknown),
+            ("TIMEOUT", ErrorClass::OutcomeUnknown),
+            ("DUP_ORDER", ErrorClass::OutcomeUnknown),
+            ("ORDER_PROCESSING", ErrorClass::OutcomeUnknown),
+            ("NET_ERROR", ErrorClass::OutcomeUnknown),
+            ("INVALID_RESPONSE", ErrorClass::OutcomeUnknown),
+        ];
+        for (code, class) in cases {
+            assert_eq!(classify(code, ok), class, "{code}");
+        }
+    }
+
+    #[test]
+    fn unknown_codes_fall_back_on_the_status() {
+        assert_eq!(classify("X", StatusCode::UNAUTHORIZED), ErrorClass::Auth);
+        assert_eq!(classify("X", StatusCode::FORBIDDEN), ErrorClass::Auth);
+        assert_eq!(
+            classify("X", StatusCode::PRECONDITION_FAILED),
+            ErrorClass::Caller
+        );
+        assert_eq!(classify("X", StatusCode::OK), ErrorClass::OutcomeUnknown);
+        assert_eq!(
+            classify("X", StatusCode::BAD_GATEWAY),
+            ErrorClass::OutcomeUnknown
+        );
+    }
+
+    #[test]
+    fn excerpt_is_bounded_and_cut_on_a_char_boundary() {
+        assert_eq!(excerpt(b"short"), "short");
+        let long = "测".repeat(400); // 1200 bytes
+        let e = excerpt(long.as_bytes());
+        assert!(e.ends_with('…'));
+        let body = e.trim_end_matches('…');
+        assert!(body.len() <= EXCERPT_LIMIT && body.chars().all(|c| c == '测'));
+        assert_eq!(excerpt(&[0xff, b'a']), "\u{fffd}a");
+    }
+
+    #[test]
+    fn transport_errors_say_whether_the_request_may_have_arrived() {
+        let not_sent =
+            TransportError::new(Delivery::NotSent, TransportErrorKind::Connect, "refused");
+        let maybe = TransportError::new(Delivery::MaybeSent, TransportErrorKind::Timeout, "slow");
+        assert_eq!(Error::from(not_sent).class(), ErrorClass::Retryable);
+        let maybe = Error::from(maybe);
+        assert!(maybe.is_outcome_unknown());
+        assert!(maybe.to_string().contains("may have been sent"));
+    }
+}

@@ -1,0 +1,54 @@
+//! # chinaums
+//!
+//! The sans-IO protocol core of a Rust SDK for the ChinaUMS (银联商务) "天满" open platform's
+//! `netpay` APIs. A typed operation goes in, a fully signed `http::Request<Vec<u8>>` comes out;
+//! an `http::Response<Vec<u8>>` goes in, a typed result or a precise [`Error`] comes out. This
+//! crate never opens a socket, reads the clock or draws randomness by itself: a [`Clock`] and a
+//! [`NonceSource`] are injected, so a signed request is reproducible byte for byte.
+//!
+//! Runtime adapters (`chinaums-tokio`, `chinaums-async-std`, `chinaums-ureq`) move the bytes.
+//!
+//! ```
+//! use chinaums::netpay::PaymentQuery;
+//! use chinaums::{Client, Credentials, Environment, PaymentState};
+//!
+//! let client = Client::new(Credentials::new("my-app-id", "my-app-key"), Environment::Test);
+//! let query = PaymentQuery::new("898201612345678", "88880001", "YUEDANDEFAULT", "3194202401011200000001");
+//!
+//! // 1. Build the signed request and send it with any HTTP client.
+//! let request: http::Request<Vec<u8>> = client.prepare(&query)?;
+//!
+//! // 2. Hand the response back.
+//! let response = http::Response::new(
+//!     br#"{"errCode":"SUCCESS","status":"TRADE_SUCCESS","totalAmount":"100"}"#.to_vec(),
+//! );
+//! let answer = client.parse::<PaymentQuery>(&response)?;
+//! assert!(answer.is_paid());
+//! assert_eq!(answer.state(), PaymentState::Paid);
+//! assert_eq!(answer.total_amount.map(|f| f.get()), Some(100));
+//! # Ok::<(), chinaums::Error>(())
+//! ```
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod auth;
+pub mod call;
+pub mod client;
+pub mod clock;
+pub mod error;
+pub mod netpay;
+pub mod operation;
+pub mod response;
+pub mod types;
+
+pub use call::{Call, Step};
+pub use client::{Client, ClientBuilder, Credentials, Environment};
+pub use clock::{Clock, FixedClock, FixedNonce, NonceSource, RandomNonce, SystemClock};
+pub use error::{
+    DecodeError, Delivery, Error, ErrorClass, HttpError, InvalidField, PlatformError,
+    TransportError, TransportErrorKind,
+};
+pub use operation::{Operation, RawOperation, RawResponse, Reply};
+pub use types::{Fen, PaymentState, PlatformDate, PlatformTime, TradeStatus};
+
+pub use http;

@@ -1,0 +1,5 @@
+//! The `netpay` operations, one module per operation family.
+
+pub mod query;
+
+pub use query::{PaymentQuery, PaymentQueryResponse};

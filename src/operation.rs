@@ -1,0 +1,93 @@
+//! The shape every API operation has, and the raw escape hatch.
+
+use std::time::SystemTime;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::error::Error;
+
+/// One platform API operation: where it goes, what it sends, what comes back.
+///
+/// Implementing it is declarative: a path, a body type that validates its fields, and a
+/// response type. Signing, sending and error handling are the client's and the adapters'.
+pub trait Operation {
+    /// The request body, borrowed from the operation.
+    type Body<'a>: Serialize
+    where
+        Self: 'a;
+    /// The decoded success response.
+    type Response: Reply;
+
+    /// The URL path, e.g. `/v1/netpay/query`.
+    fn path(&self) -> &str;
+
+    /// Validates the fields and returns the body; `now` fills defaulted timestamps.
+    fn body(&self, now: SystemTime) -> Result<Self::Body<'_>, Error>;
+}
+
+/// A decoded platform reply: it knows its `errCode` and message.
+pub trait Reply: DeserializeOwned {
+    /// The `errCode` that means success (`SUCCESS` on business APIs, `0000` on the token API).
+    const SUCCESS_CODE: &'static str = "SUCCESS";
+
+    /// The `errCode`, if present.
+    fn err_code(&self) -> Option<&str>;
+
+    /// `errMsg` or `errInfo`, whichever is non-empty.
+    fn err_message(&self) -> Option<&str>;
+}
+
+/// Any JSON body to any path, for endpoints the SDK does not wrap yet.
+///
+/// The body is serialized once and those bytes are signed and sent. The reply is checked for
+/// `errCode: SUCCESS` like any other; its fields are returned as they came.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RawOperation {
+    /// The URL path, e.g. `/v1/netpay/refund-query`.
+    pub path: String,
+    /// The JSON body.
+    pub body: Value,
+}
+
+impl RawOperation {
+    /// A raw operation.
+    pub fn new(path: impl Into<String>, body: Value) -> Self {
+        RawOperation {
+            path: path.into(),
+            body,
+        }
+    }
+}
+
+impl Operation for RawOperation {
+    type Body<'a> = &'a Value;
+    type Response = RawResponse;
+
+    fn path(&self) -> &str {
+        &self.path
+    }
+
+    fn body(&self, _now: SystemTime) -> Result<&Value, Error> {
+        Ok(&self.body)
+    }
+}
+
+/// The fields of a successful raw reply.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(transparent)]
+pub struct RawResponse(pub Map<String, Value>);
+
+impl Reply for RawResponse {
+    fn err_code(&self) -> Option<&str> {
+        self.0.get("errCode").and_then(Value::as_str)
+    }
+
+    fn err_message(&self) -> Option<&str> {
+        ["errMsg", "errInfo"]
+            .into_iter()
+            .filter_map(|k| self.0.get(k).and_then(Value::as_str))
+            .find(|m| !m.is_empty())
+    }
+}
