@@ -1,1 +1,222 @@
-//! Placeholder: not yet implemented.
+//! # chinaums-tokio
+//!
+//! A thin [tokio](https://tokio.rs) adapter for the [`chinaums`] sans-IO core: it only moves
+//! bytes. Signing, parsing and what an error means are the core's; this crate sends the signed
+//! request over a pooled hyper connection (HTTP/1.1, rustls with the ring provider and
+//! Mozilla's roots) and hands the response back.
+//!
+//! ```no_run
+//! use chinaums_tokio::chinaums::netpay::PaymentQuery;
+//! use chinaums_tokio::chinaums::{self, Credentials, Environment};
+//!
+//! # async fn run() -> Result<(), chinaums::Error> {
+//! let core = chinaums::Client::new(Credentials::new("my-app-id", "my-app-key"), Environment::Test);
+//! let client = chinaums_tokio::Client::new(core)?;
+//! let query = PaymentQuery::new("898201612345678", "88880001", "YUEDANDEFAULT", "3194202401011200000001");
+//! let answer = client.execute(&query).await?;
+//! if answer.is_paid() {
+//!     println!("paid: {:?} fen", answer.total_amount.map(|f| f.get()));
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! ## What the adapter guarantees
+//! - **One deadline** per HTTP exchange ([`ClientBuilder::timeout`], default 30 s) covering
+//!   connect, TLS, sending and reading the whole body.
+//! - **Bounded memory**: a response whose `Content-Length` exceeds
+//!   [`ClientBuilder::max_response_bytes`] (default 1 MiB) fails before its body is read, and a
+//!   streamed body is cut at the cap; both give [`TransportErrorKind::BodyTooLarge`].
+//! - **Honest delivery**: a DNS, TCP or TLS-handshake failure is [`Delivery::NotSent`] (safe to
+//!   retry); a timeout, a broken connection or an unreadable response after the request may
+//!   have been written is [`Delivery::MaybeSent`] (query the order before retrying).
+//! - **No redirects**: a 3xx goes back to the core like any other response.
+//! - **Connection reuse**: clones of a [`Client`] share one keep-alive pool.
+//!
+//! The runtime must have tokio's time driver enabled (`#[tokio::main]` does).
+//!
+//! [`TransportErrorKind::BodyTooLarge`]: chinaums::TransportErrorKind::BodyTooLarge
+//! [`Delivery::NotSent`]: chinaums::Delivery::NotSent
+//! [`Delivery::MaybeSent`]: chinaums::Delivery::MaybeSent
+#![forbid(unsafe_code)]
+
+mod send;
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chinaums::{Error, Operation, Step};
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+use rustls::RootCertStore;
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject as _;
+
+pub use chinaums;
+
+use crate::send::Transport;
+
+/// The default total time allowed for one HTTP exchange.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// The default cap on a response body.
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 1024 * 1024;
+/// How long an idle pooled connection is kept before it is closed.
+const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A [`chinaums::Client`] that sends its requests with tokio. Cloning is cheap and clones share
+/// one connection pool.
+#[derive(Clone)]
+pub struct Client {
+    core: chinaums::Client,
+    transport: Transport,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("core", &self.core)
+            .field("timeout", &self.transport.timeout)
+            .field("max_response_bytes", &self.transport.max_response_bytes)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// Wraps `core` with the defaults: 30 s per exchange, 1 MiB response cap, Mozilla's roots.
+    pub fn new(core: chinaums::Client) -> Result<Client, Error> {
+        Client::builder(core).build()
+    }
+
+    /// A builder to change the timeout, the response cap or the trusted roots.
+    pub fn builder(core: chinaums::Client) -> ClientBuilder {
+        ClientBuilder {
+            core,
+            timeout: DEFAULT_TIMEOUT,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            extra_roots: Vec::new(),
+        }
+    }
+
+    /// Runs `op` to completion: signs it, sends it, decodes the answer.
+    pub async fn execute<O: Operation + ?Sized>(&self, op: &O) -> Result<O::Response, Error> {
+        let mut call = self.core.call(op)?;
+        let mut step = call.start();
+        loop {
+            step = match step {
+                Step::Send(request) => call.receive(self.transport.send(request).await),
+                Step::Wait(wait) => {
+                    wait.await;
+                    call.resume()
+                }
+                Step::Done(result) => return result,
+            };
+        }
+    }
+
+    /// The wrapped core client (credentials, environment, clock).
+    pub fn core(&self) -> &chinaums::Client {
+        &self.core
+    }
+}
+
+/// Configures a [`Client`]; see [`Client::builder`].
+pub struct ClientBuilder {
+    core: chinaums::Client,
+    timeout: Duration,
+    max_response_bytes: usize,
+    extra_roots: Vec<CertificateDer<'static>>,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("core", &self.core)
+            .field("timeout", &self.timeout)
+            .field("max_response_bytes", &self.max_response_bytes)
+            .field("extra_roots", &self.extra_roots.len())
+            .finish()
+    }
+}
+
+impl ClientBuilder {
+    /// The total time allowed for one HTTP exchange (connect, TLS, send, read the whole body).
+    /// Default 30 s. When it runs out the error is a timeout with [`chinaums::Delivery::MaybeSent`].
+    pub fn timeout(mut self, total: Duration) -> Self {
+        self.timeout = total;
+        self
+    }
+
+    /// The largest response body accepted, in bytes. Default 1 MiB.
+    pub fn max_response_bytes(mut self, n: usize) -> Self {
+        self.max_response_bytes = n;
+        self
+    }
+
+    /// Trusts the certificates in `pem` (one or more `CERTIFICATE` blocks) in addition to
+    /// Mozilla's roots: a sandbox's self-signed certificate, a corporate TLS proxy's CA.
+    pub fn add_root_certificate_pem(mut self, pem: &[u8]) -> Result<Self, Error> {
+        let mut found = Vec::new();
+        for cert in CertificateDer::pem_slice_iter(pem) {
+            let cert =
+                cert.map_err(|e| Error::Config(format!("cannot read root certificate PEM: {e}")))?;
+            // Check now that it can be a trust anchor, so a bad one fails here, not at build().
+            RootCertStore::empty()
+                .add(cert.clone())
+                .map_err(|e| Error::Config(format!("unusable root certificate: {e}")))?;
+            found.push(cert);
+        }
+        if found.is_empty() {
+            return Err(Error::Config(
+                "no `-----BEGIN CERTIFICATE-----` block in the root certificate PEM".into(),
+            ));
+        }
+        self.extra_roots.extend(found);
+        Ok(self)
+    }
+
+    /// The client.
+    pub fn build(self) -> Result<Client, Error> {
+        let mut roots = RootCertStore {
+            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+        };
+        for cert in self.extra_roots {
+            roots
+                .add(cert)
+                .map_err(|e| Error::Config(format!("unusable root certificate: {e}")))?;
+        }
+        let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| Error::Config(format!("cannot configure TLS: {e}")))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+
+        let mut tcp = HttpConnector::new();
+        tcp.enforce_http(false); // the TLS layer above handles https:// URLs
+        tcp.set_nodelay(true); // small request/response exchanges: do not wait for Nagle
+        // https_or_http: the core's Production/Test URLs are https; a custom base URL such as
+        // the local sandbox's may be plain http://127.0.0.1.
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(tcp);
+        let http = hyper_util::client::legacy::Client::builder(TokioExecutor::new())
+            .pool_idle_timeout(POOL_IDLE_TIMEOUT)
+            .pool_timer(TokioTimer::new())
+            .build(connector);
+        Ok(Client {
+            core: self.core,
+            transport: Transport {
+                http,
+                timeout: self.timeout,
+                max_response_bytes: self.max_response_bytes,
+            },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,234 @@
+//! The one thing this crate does: send a signed request and bring back the response bytes, or
+//! a [`TransportError`] that says honestly whether the request may have reached the server.
+
+use std::error::Error as StdError;
+use std::fmt;
+use std::time::Duration;
+
+use bytes::Bytes;
+use chinaums::http::{self, header::CONTENT_LENGTH};
+use chinaums::{Delivery, TransportError, TransportErrorKind};
+use http_body_util::{BodyExt as _, Full, LengthLimitError, Limited};
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::Client as HyperClient;
+use hyper_util::client::legacy::connect::HttpConnector;
+
+/// The pooled HTTP(S) client and the limits of one exchange. Cloning shares the pool.
+#[derive(Clone)]
+pub(crate) struct Transport {
+    pub(crate) http: HyperClient<HttpsConnector<HttpConnector>, Full<Bytes>>,
+    pub(crate) timeout: Duration,
+    pub(crate) max_response_bytes: usize,
+}
+
+impl fmt::Debug for Transport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Transport")
+            .field("timeout", &self.timeout)
+            .field("max_response_bytes", &self.max_response_bytes)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Transport {
+    /// One HTTP exchange (connect if needed, send, read the whole body) within `timeout`.
+    ///
+    /// Redirects are not followed: a 3xx is a response like any other, for the core to judge.
+    pub(crate) async fn send(
+        &self,
+        request: http::Request<Vec<u8>>,
+    ) -> Result<http::Response<Vec<u8>>, TransportError> {
+        match tokio::time::timeout(self.timeout, self.exchange(request)).await {
+            Ok(outcome) => outcome,
+            // The deadline may have struck after the request was written: the server may have
+            // acted on it. (A deadline that strikes while still connecting is reported the same
+            // way: the pooled client does not say how far a request got.)
+            Err(_elapsed) => Err(TransportError::new(
+                Delivery::MaybeSent,
+                TransportErrorKind::Timeout,
+                format!("no complete response within {:?}", self.timeout),
+            )),
+        }
+    }
+
+    async fn exchange(
+        &self,
+        request: http::Request<Vec<u8>>,
+    ) -> Result<http::Response<Vec<u8>>, TransportError> {
+        let request = request.map(|body| Full::new(Bytes::from(body)));
+        let response = self.http.request(request).await.map_err(request_error)?;
+        let (parts, body) = response.into_parts();
+        let limit = self.max_response_bytes;
+        if let Some(declared) = declared_length(&parts.headers) {
+            if declared > limit as u64 {
+                return Err(too_large(format!(
+                    "the response declares {declared} bytes (Content-Length), over the {limit}-byte cap"
+                )));
+            }
+        }
+        let body = Limited::new(body, limit)
+            .collect()
+            .await
+            .map_err(|e| body_error(&*e, limit))?
+            .to_bytes();
+        Ok(http::Response::from_parts(parts, Vec::from(body)))
+    }
+}
+
+/// The `Content-Length` header, when present and a plain number.
+fn declared_length(headers: &http::HeaderMap) -> Option<u64> {
+    headers
+        .get(CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+fn too_large(message: String) -> TransportError {
+    TransportError::new(
+        Delivery::MaybeSent,
+        TransportErrorKind::BodyTooLarge,
+        message,
+    )
+}
+
+/// Maps a failure before the response head arrived.
+fn request_error(error: hyper_util::client::legacy::Error) -> TransportError {
+    let message = chain(&error);
+    if error.is_connect() {
+        // The connector (DNS, TCP, TLS handshake) failed: no request byte was written.
+        let kind = if find::<rustls::Error>(&error).is_some() {
+            TransportErrorKind::Tls
+        } else {
+            TransportErrorKind::Connect
+        };
+        return TransportError::new(Delivery::NotSent, kind, message);
+    }
+    let kind = find::<hyper::Error>(&error).map_or(TransportErrorKind::Other, hyper_kind);
+    TransportError::new(Delivery::MaybeSent, kind, message)
+}
+
+/// Maps a failure while the response body was being read.
+fn body_error(error: &(dyn StdError + 'static), limit: usize) -> TransportError {
+    if find::<LengthLimitError>(error).is_some() {
+        return too_large(format!("the response body exceeds the {limit}-byte cap"));
+    }
+    let kind = find::<hyper::Error>(error).map_or(TransportErrorKind::Io, hyper_kind);
+    TransportError::new(
+        Delivery::MaybeSent,
+        kind,
+        format!("reading the response body: {}", chain(error)),
+    )
+}
+
+fn hyper_kind(error: &hyper::Error) -> TransportErrorKind {
+    if error.is_parse() || error.is_parse_status() {
+        TransportErrorKind::Protocol
+    } else if error.is_timeout() {
+        TransportErrorKind::Timeout
+    } else if error.is_incomplete_message()
+        || error.is_closed()
+        || error.is_canceled()
+        || error.is_body_write_aborted()
+        || find::<std::io::Error>(error).is_some()
+    {
+        TransportErrorKind::Io
+    } else {
+        TransportErrorKind::Other
+    }
+}
+
+/// The first error of type `T` in `error`'s source chain, looking inside `io::Error`s too
+/// (their `source()` skips the error they wrap, e.g. the `rustls::Error` of a failed handshake).
+fn find<'a, T: StdError + 'static>(mut error: &'a (dyn StdError + 'static)) -> Option<&'a T> {
+    loop {
+        if let Some(found) = error.downcast_ref::<T>() {
+            return Some(found);
+        }
+        if let Some(inner) = error
+            .downcast_ref::<std::io::Error>()
+            .and_then(std::io::Error::get_ref)
+        {
+            if let Some(found) = find::<T>(inner) {
+                return Some(found);
+            }
+        }
+        error = error.source()?;
+    }
+}
+
+/// `error` and its sources, joined with `: ` (duplicates skipped). Transport errors carry no
+/// request data, so this never contains a secret.
+fn chain(error: &(dyn StdError + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = Some(error);
+    while let Some(e) = next {
+        let text = e.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        next = e.source();
+    }
+    parts.join(": ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug)]
+    struct Outer(Box<dyn StdError + Send + Sync>);
+    impl fmt::Display for Outer {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("outer")
+        }
+    }
+    impl StdError for Outer {
+        fn source(&self) -> Option<&(dyn StdError + 'static)> {
+            Some(&*self.0)
+        }
+    }
+
+    #[test]
+    fn find_looks_inside_io_errors() {
+        let tls = std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            rustls::Error::General("bad certificate".into()),
+        );
+        let outer = Outer(Box::new(tls));
+        assert!(matches!(
+            find::<rustls::Error>(&outer),
+            Some(rustls::Error::General(m)) if m == "bad certificate"
+        ));
+        assert!(find::<LengthLimitError>(&outer).is_none());
+        assert_eq!(chain(&outer), "outer: unexpected error: bad certificate");
+    }
+
+    #[tokio::test]
+    async fn body_errors_are_mapped() {
+        let over = Limited::new(Full::new(Bytes::from_static(b"0123456789x")), 10)
+            .collect()
+            .await
+            .unwrap_err();
+        let e = body_error(&*over, 10);
+        assert_eq!(e.kind, TransportErrorKind::BodyTooLarge);
+        assert_eq!(e.delivery, Delivery::MaybeSent);
+        assert!(e.message.contains("10-byte cap"), "{}", e.message);
+        let reset = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset");
+        let e = body_error(&reset, 10);
+        assert_eq!(e.kind, TransportErrorKind::Io);
+        assert_eq!(e.delivery, Delivery::MaybeSent);
+    }
+
+    #[test]
+    fn declared_length_reads_only_plain_numbers() {
+        let mut headers = http::HeaderMap::new();
+        assert_eq!(declared_length(&headers), None);
+        headers.insert(CONTENT_LENGTH, http::HeaderValue::from_static("1234"));
+        assert_eq!(declared_length(&headers), Some(1234));
+        headers.insert(CONTENT_LENGTH, http::HeaderValue::from_static("-1"));
+        assert_eq!(declared_length(&headers), None);
+    }
+}
