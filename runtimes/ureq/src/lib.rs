@@ -1,1 +1,317 @@
-//! Placeholder: not yet implemented.
+//! # chinaums-ureq
+//!
+//! A blocking runtime adapter for the [`chinaums`] SDK, on [ureq] 3 with rustls (ring provider).
+//! It only moves bytes: the core signs requests, decodes responses and classifies errors; this
+//! crate sends what the core built over a pooled connection and hands back what came back.
+//!
+//! ```no_run
+//! use chinaums_ureq::chinaums::netpay::PaymentQuery;
+//! use chinaums_ureq::chinaums::{self, Credentials, Environment};
+//!
+//! let core = chinaums::Client::new(Credentials::new("my-app-id", "my-app-key"), Environment::Test);
+//! let client = chinaums_ureq::Client::new(core)?;
+//! let query = PaymentQuery::new("898201612345678", "88880001", "YUEDANDEFAULT", "3194202401011200000001");
+//! let answer = client.execute(&query)?;
+//! if answer.is_paid() {
+//!     println!("paid: {:?} yuan", answer.total_amount.map(|fen| fen.to_string()));
+//! }
+//! # Ok::<(), chinaums::Error>(())
+//! ```
+//!
+//! ## What the transport does
+//! - 4xx and 5xx responses go back to the core as responses (the core reads the platform's
+//!   `errCode` from them); redirects are never followed.
+//! - One total timeout per exchange (connect, TLS, send, wait, body), 30 s by default.
+//! - The response body is read up to a cap (1 MiB by default); a bigger body fails with
+//!   [`TransportErrorKind::BodyTooLarge`](chinaums::TransportErrorKind::BodyTooLarge) without
+//!   being buffered.
+//! - Failures say honestly whether the request may have reached the server: an error before the
+//!   first request byte was handed to the socket (connection refused, DNS, TLS handshake, a
+//!   timeout while connecting) is [`Delivery::NotSent`](chinaums::Delivery::NotSent); anything
+//!   after is [`Delivery::MaybeSent`](chinaums::Delivery::MaybeSent), which the core reports as
+//!   "outcome unknown: query before retrying".
+//! - TLS is rustls with the ring provider passed explicitly to ureq (a process-wide default
+//!   provider installed by another crate is not used, and none is installed), trusting the
+//!   webpki (Mozilla) roots plus any added with
+//!   [`ClientBuilder::add_root_certificate_pem`].
+//! - ureq reads proxy settings from `ALL_PROXY`/`HTTPS_PROXY`/`HTTP_PROXY` and `NO_PROXY`.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chinaums::http;
+use chinaums::{Call, Error, Operation, Reply, Step, TransportError};
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject as _;
+use ureq::tls::{Certificate, RootCerts, TlsConfig, TlsProvider};
+use ureq::unversioned::resolver::DefaultResolver;
+use ureq::unversioned::transport::{Connector as _, DefaultConnector};
+
+mod transport;
+
+use transport::{Failure, TrackingConnector};
+
+pub use chinaums;
+
+/// The default total timeout of one exchange.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The default cap on a response body, in bytes (1 MiB).
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 1024 * 1024;
+
+/// A blocking client: a [`chinaums::Client`] plus a ureq agent whose connections are reused.
+///
+/// Cheap to clone; clones share the connection pool and the core's configuration.
+#[derive(Clone)]
+pub struct Client {
+    core: chinaums::Client,
+    agent: ureq::Agent,
+    timeout: Duration,
+    max_response_bytes: usize,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The core's `Debug` never shows the appKey.
+        f.debug_struct("Client")
+            .field("core", &self.core)
+            .field("timeout", &self.timeout)
+            .field("max_response_bytes", &self.max_response_bytes)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// A client with the default options (30 s timeout, 1 MiB body cap, webpki roots).
+    pub fn new(core: chinaums::Client) -> Result<Client, Error> {
+        Client::builder(core).build()
+    }
+
+    /// A builder, to set the timeout, the body cap or extra trusted roots.
+    pub fn builder(core: chinaums::Client) -> ClientBuilder {
+        ClientBuilder {
+            core,
+            timeout: DEFAULT_TIMEOUT,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            extra_roots: Vec::new(),
+        }
+    }
+
+    /// The core client.
+    pub fn core(&self) -> &chinaums::Client {
+        &self.core
+    }
+
+    /// Validates `op`, sends it and returns the decoded reply or the error.
+    ///
+    /// Validation errors come back before anything is sent.
+    pub fn execute<O: Operation + ?Sized>(&self, op: &O) -> Result<O::Response, Error> {
+        self.run(self.core.call(op)?)
+    }
+
+    /// Drives an already-built call to its end (used by `chinaums-async-std`).
+    pub fn run<R: Reply>(&self, mut call: Call<R>) -> Result<R, Error> {
+        let mut step = call.start();
+        loop {
+            step = match step {
+                Step::Send(request) => call.receive(self.send(request)),
+                Step::Wait(wait) => {
+                    wait.wait();
+                    call.resume()
+                }
+                Step::Done(result) => return result,
+            };
+        }
+    }
+
+    /// One exchange: the request as the core built it, the response as it came.
+    fn send(
+        &self,
+        request: http::Request<Vec<u8>>,
+    ) -> Result<http::Response<Vec<u8>>, TransportError> {
+        transport::reset_written();
+        self.exchange(request)
+            .map_err(|failure| transport::transport_error(&failure, transport::request_written()))
+    }
+
+    fn exchange(
+        &self,
+        request: http::Request<Vec<u8>>,
+    ) -> Result<http::Response<Vec<u8>>, Failure> {
+        let limit = self.max_response_bytes;
+        let response = self.agent.run(request)?;
+        let (parts, body) = response.into_parts();
+        // Refuse a declared oversize body without reading it.
+        let declared = parts
+            .headers
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        if let Some(n) = declared.filter(|&n| n > limit as u64) {
+            return Err(Failure::TooLarge {
+                limit,
+                declared: Some(n),
+            });
+        }
+        let bytes = body.into_with_config().limit(limit as u64).read_to_vec()?;
+        Ok(http::Response::from_parts(parts, bytes))
+    }
+}
+
+/// Builds a [`Client`].
+pub struct ClientBuilder {
+    core: chinaums::Client,
+    timeout: Duration,
+    max_response_bytes: usize,
+    extra_roots: Vec<CertificateDer<'static>>,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("core", &self.core)
+            .field("timeout", &self.timeout)
+            .field("max_response_bytes", &self.max_response_bytes)
+            .field("extra_roots", &self.extra_roots.len())
+            .finish()
+    }
+}
+
+impl ClientBuilder {
+    /// The total time one exchange may take, from connecting to the end of the body (default
+    /// 30 s). Must not be zero.
+    pub fn timeout(mut self, total: Duration) -> Self {
+        self.timeout = total;
+        self
+    }
+
+    /// The largest response body accepted, in bytes (default 1 MiB). Must not be zero.
+    pub fn max_response_bytes(mut self, n: usize) -> Self {
+        self.max_response_bytes = n;
+        self
+    }
+
+    /// Trusts the certificates in `pem` as roots, besides the webpki (Mozilla) roots.
+    ///
+    /// Fails with [`Error::Config`] if `pem` holds no certificate or one that cannot serve as
+    /// a trust anchor.
+    pub fn add_root_certificate_pem(mut self, pem: &[u8]) -> Result<Self, Error> {
+        let mut found = 0;
+        for cert in CertificateDer::pem_slice_iter(pem) {
+            let cert = cert.map_err(|e| Error::Config(format!("unreadable PEM: {e}")))?;
+            // Check now that it parses as a trust anchor: ureq would silently skip it later.
+            rustls::RootCertStore::empty()
+                .add(cert.clone())
+                .map_err(|e| Error::Config(format!("unusable root certificate: {e}")))?;
+            self.extra_roots.push(cert);
+            found += 1;
+        }
+        if found == 0 {
+            return Err(Error::Config(
+                "no `CERTIFICATE` block found in the PEM".into(),
+            ));
+        }
+        Ok(self)
+    }
+
+    /// The client.
+    pub fn build(self) -> Result<Client, Error> {
+        if self.timeout.is_zero() {
+            return Err(Error::Config("the timeout must not be zero".into()));
+        }
+        if self.max_response_bytes == 0 {
+            return Err(Error::Config(
+                "the response body cap must not be zero".into(),
+            ));
+        }
+        let roots = if self.extra_roots.is_empty() {
+            RootCerts::WebPki
+        } else {
+            let webpki = webpki_root_certs::TLS_SERVER_ROOT_CERTS
+                .iter()
+                .map(|c| Certificate::from_der(c.as_ref()));
+            let extra = self
+                .extra_roots
+                .iter()
+                .map(|c| Certificate::from_der(c.as_ref()).to_owned());
+            RootCerts::from(webpki.chain(extra))
+        };
+        let tls = TlsConfig::builder()
+            .provider(TlsProvider::Rustls)
+            // Explicit, so that ureq neither falls back on a process-wide default provider
+            // (which it would prefer over ring) nor needs one installed.
+            .unversioned_rustls_crypto_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .root_certs(roots)
+            .build();
+        let config = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .timeout_global(Some(self.timeout))
+            .user_agent(concat!("chinaums-ureq/", env!("CARGO_PKG_VERSION")))
+            .tls_config(tls)
+            .build();
+        let connector = DefaultConnector::new().chain(TrackingConnector);
+        let agent = ureq::Agent::with_parts(config, connector, DefaultResolver::default());
+        Ok(Client {
+            core: self.core,
+            agent,
+            timeout: self.timeout,
+            max_response_bytes: self.max_response_bytes,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chinaums::{Credentials, Environment};
+
+    fn core() -> chinaums::Client {
+        chinaums::Client::new(Credentials::new("app", "secret-app-key"), Environment::Test)
+    }
+
+    #[test]
+    fn zero_options_are_refused() {
+        let e = Client::builder(core()).timeout(Duration::ZERO).build();
+        assert!(matches!(e, Err(Error::Config(m)) if m.contains("timeout")));
+        let e = Client::builder(core()).max_response_bytes(0).build();
+        assert!(matches!(e, Err(Error::Config(m)) if m.contains("cap")));
+    }
+
+    #[test]
+    fn pem_without_certificates_is_refused() {
+        let e = Client::builder(core()).add_root_certificate_pem(b"not a pem");
+        assert!(matches!(e, Err(Error::Config(m)) if m.contains("no `CERTIFICATE`")));
+        let garbage = b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
+        let e = Client::builder(core()).add_root_certificate_pem(garbage);
+        assert!(
+            matches!(e, Err(Error::Config(ref m)) if m.contains("unusable root")),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn debug_hides_the_app_key() {
+        let client = Client::new(core()).unwrap();
+        let shown = format!("{client:?}");
+        assert!(
+            shown.contains("app") && !shown.contains("secret-app-key"),
+            "{shown}"
+        );
+        let builder = Client::builder(core());
+        assert!(!format!("{builder:?}").contains("secret-app-key"));
+    }
+
+    #[test]
+    fn validation_errors_come_back_before_sending() {
+        // Test is an unreachable URL here: an invalid field must fail before any I/O.
+        let client = Client::new(core()).unwrap();
+        let bad =
+            chinaums::netpay::PaymentQuery::new("short", "88880001", "YUEDANDEFAULT", "3194X1");
+        let e = client.execute(&bad).unwrap_err();
+        assert_eq!(e.class(), chinaums::ErrorClass::Caller, "{e}");
+    }
+}
