@@ -3,11 +3,13 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 
-use crate::auth::body_sig;
+use crate::auth::token::{self, AccessToken, TokenRequestBody};
+use crate::auth::token_cache::{TokenCache, TokenStore};
+use crate::auth::{AuthScheme, body_sig};
 use crate::call::Call;
 use crate::clock::{Clock, NonceSource, RandomNonce, SystemClock, check_nonce};
 use crate::error::Error;
@@ -120,7 +122,12 @@ struct Inner {
     environment: Environment,
     clock: Arc<dyn Clock>,
     nonce: Arc<dyn NonceSource>,
+    auth: AuthScheme,
+    tokens: TokenCache,
 }
+
+/// How long before `expiresIn` a cached access token is refreshed by default.
+pub const DEFAULT_TOKEN_REFRESH_MARGIN: Duration = Duration::from_secs(300);
 
 /// The sans-IO client. Cheap to clone; clones share configuration.
 ///
@@ -148,6 +155,7 @@ impl fmt::Debug for Client {
         f.debug_struct("Client")
             .field("credentials", &self.inner.credentials)
             .field("environment", &self.inner.environment)
+            .field("auth", &self.inner.auth)
             .finish_non_exhaustive()
     }
 }
@@ -158,6 +166,9 @@ pub struct ClientBuilder {
     environment: Environment,
     clock: Arc<dyn Clock>,
     nonce: Arc<dyn NonceSource>,
+    auth: AuthScheme,
+    token_margin: Duration,
+    token_store: Option<Arc<dyn TokenStore>>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -188,6 +199,26 @@ impl ClientBuilder {
         self
     }
 
+    /// Chooses the authentication scheme (default: OPEN-BODY-SIG).
+    pub fn auth(mut self, scheme: AuthScheme) -> Self {
+        self.auth = scheme;
+        self
+    }
+
+    /// With OPEN-ACCESS-TOKEN: refresh a cached token this long before it expires
+    /// (default [`DEFAULT_TOKEN_REFRESH_MARGIN`], 5 minutes).
+    pub fn token_refresh_margin(mut self, margin: Duration) -> Self {
+        self.token_margin = margin;
+        self
+    }
+
+    /// With OPEN-ACCESS-TOKEN: share tokens across processes through `store`
+    /// (default: in memory, shared by the clones of this client only).
+    pub fn token_store(mut self, store: impl TokenStore) -> Self {
+        self.token_store = Some(Arc::new(store));
+        self
+    }
+
     /// The client.
     pub fn build(self) -> Client {
         Client {
@@ -196,6 +227,8 @@ impl ClientBuilder {
                 environment: self.environment,
                 clock: self.clock,
                 nonce: self.nonce,
+                auth: self.auth,
+                tokens: TokenCache::new(self.token_margin, self.token_store),
             }),
         }
     }
@@ -214,6 +247,9 @@ impl Client {
             environment,
             clock: Arc::new(SystemClock),
             nonce: Arc::new(RandomNonce),
+            auth: AuthScheme::BodySig,
+            token_margin: DEFAULT_TOKEN_REFRESH_MARGIN,
+            token_store: None,
         }
     }
 
@@ -238,19 +274,37 @@ impl Client {
         serde_json::to_vec(&body).map_err(|e| Error::Config(format!("cannot serialize body: {e}")))
     }
 
-    /// Validates `op` and builds the signed request, ready to send.
-    pub fn prepare<O: Operation + ?Sized>(&self, op: &O) -> Result<http::Request<Vec<u8>>, Error> {
-        let body = self.encode(op)?;
-        self.sign_request(op.path(), body)
+    /// The authentication scheme.
+    pub fn auth_scheme(&self) -> AuthScheme {
+        self.inner.auth
     }
 
-    /// The raw escape hatch: signs `body` (exact bytes, sent as they are) for `POST {base}{path}`.
+    /// Validates `op` and builds the authorized request, ready to send, in one step.
+    ///
+    /// With OPEN-ACCESS-TOKEN this needs a cached, fresh token (fetched by an earlier
+    /// [`Client::call`]); otherwise it fails with [`Error::Config`]. Drive a `call` instead.
+    pub fn prepare<O: Operation + ?Sized>(&self, op: &O) -> Result<http::Request<Vec<u8>>, Error> {
+        let body = self.encode(op)?;
+        match self.inner.auth {
+            AuthScheme::BodySig => self.sign_request(op.path(), body),
+            AuthScheme::AccessToken => {
+                let token = self.inner.tokens.peek(self.now()).ok_or_else(|| {
+                    Error::Config(
+                        "no fresh access token cached: drive a call() to fetch one".into(),
+                    )
+                })?;
+                self.token_authorized_request(op.path(), body, &token)
+            }
+        }
+    }
+
+    /// The raw escape hatch: signs `body` (exact bytes, sent as they are) for `POST {base}{path}`
+    /// with OPEN-BODY-SIG, whatever the client's scheme.
     pub fn sign_request(&self, path: &str, body: Vec<u8>) -> Result<http::Request<Vec<u8>>, Error> {
         self.inner.credentials.check()?;
         let uri = self.uri(path)?;
         let timestamp = auth_timestamp(self.now());
-        let nonce = self.inner.nonce.nonce()?;
-        check_nonce(&nonce)?;
+        let nonce = self.nonce()?;
         let credentials = &self.inner.credentials;
         let signed = body_sig::sign(
             credentials.app_id(),
@@ -259,14 +313,55 @@ impl Client {
             &nonce,
             &body,
         );
-        let mut authorization = HeaderValue::from_str(&signed.authorization)
-            .map_err(|_| Error::Config("the Authorization header is not valid ASCII".into()))?;
-        authorization.set_sensitive(true);
-        http::Request::post(uri)
-            .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
-            .header(AUTHORIZATION, authorization)
-            .body(body)
-            .map_err(|e| Error::Config(format!("cannot build request: {e}")))
+        post(uri, Some(&signed.authorization), body)
+    }
+
+    /// `body` for `POST {base}{path}` with `Authorization: OPEN-ACCESS-TOKEN AccessToken=…`.
+    pub fn token_authorized_request(
+        &self,
+        path: &str,
+        body: Vec<u8>,
+        token: &AccessToken,
+    ) -> Result<http::Request<Vec<u8>>, Error> {
+        let uri = self.uri(path)?;
+        post(
+            uri,
+            Some(&token::authorization_header(token.expose())),
+            body,
+        )
+    }
+
+    /// The token request (`POST /v1/token/access`) at the clock's current time.
+    pub fn token_request(&self) -> Result<http::Request<Vec<u8>>, Error> {
+        self.inner.credentials.check()?;
+        let uri = self.uri(token::PATH)?;
+        let timestamp = auth_timestamp(self.now());
+        let nonce = self.nonce()?;
+        let credentials = &self.inner.credentials;
+        let body = TokenRequestBody::new(
+            credentials.app_id(),
+            credentials.app_key(),
+            &timestamp,
+            &nonce,
+        );
+        let body = serde_json::to_vec(&body)
+            .map_err(|e| Error::Config(format!("cannot serialize token request: {e}")))?;
+        post(uri, None, body)
+    }
+
+    /// How many access-token fetches this client (and its clones) has started.
+    pub fn token_fetches_started(&self) -> u64 {
+        self.inner.tokens.fetches_started()
+    }
+
+    pub(crate) fn tokens(&self) -> &TokenCache {
+        &self.inner.tokens
+    }
+
+    fn nonce(&self) -> Result<String, Error> {
+        let nonce = self.inner.nonce.nonce()?;
+        check_nonce(&nonce)?;
+        Ok(nonce)
     }
 
     /// Decodes the response to an operation built by this client.
@@ -288,7 +383,7 @@ impl Client {
         Ok(Call::new(self.clone(), op.path().to_owned(), body))
     }
 
-    fn uri(&self, path: &str) -> Result<http::Uri, Error> {
+    pub(crate) fn uri(&self, path: &str) -> Result<http::Uri, Error> {
         if !path.starts_with('/') || path.contains(['?', '#']) {
             return Err(Error::Config(format!(
                 "path {path:?} must start with `/` and have no query or fragment"
@@ -298,6 +393,25 @@ impl Client {
             .parse()
             .map_err(|_| Error::Config(format!("path {path:?} does not make a valid URL")))
     }
+}
+
+/// A JSON `POST` with an optional (sensitive) `Authorization` header.
+fn post(
+    uri: http::Uri,
+    authorization: Option<&str>,
+    body: Vec<u8>,
+) -> Result<http::Request<Vec<u8>>, Error> {
+    let mut request =
+        http::Request::post(uri).header(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    if let Some(authorization) = authorization {
+        let mut value = HeaderValue::from_str(authorization)
+            .map_err(|_| Error::Config("the Authorization header is not valid ASCII".into()))?;
+        value.set_sensitive(true);
+        request = request.header(AUTHORIZATION, value);
+    }
+    request
+        .body(body)
+        .map_err(|e| Error::Config(format!("cannot build request: {e}")))
 }
 
 #[cfg(test)]

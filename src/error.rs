@@ -51,7 +51,7 @@ impl fmt::Display for ErrorClass {
 }
 
 /// Every error the SDK reports.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// A request field broke a rule; nothing was signed or sent.
@@ -76,6 +76,9 @@ pub enum Error {
     /// The request could not be exchanged with the server.
     #[error(transparent)]
     Transport(#[from] TransportError),
+    /// Fetching an access token failed; the business request was not sent.
+    #[error(transparent)]
+    Token(#[from] TokenError),
 }
 
 impl Error {
@@ -89,6 +92,7 @@ impl Error {
             // A success status with a body we cannot read: the platform may have acted.
             Error::Decode(_) => ErrorClass::OutcomeUnknown,
             Error::Transport(e) => e.class(),
+            Error::Token(e) => e.class,
         }
     }
 
@@ -103,6 +107,7 @@ impl Error {
             Error::Platform(e) => Some(e.status),
             Error::Http(e) => Some(e.status),
             Error::Decode(e) => Some(e.status),
+            Error::Token(e) => e.status,
             _ => None,
         }
     }
@@ -111,6 +116,7 @@ impl Error {
     pub fn err_code(&self) -> Option<&str> {
         match self {
             Error::Platform(e) => Some(&e.err_code),
+            Error::Token(e) => e.err_code.as_deref(),
             _ => None,
         }
     }
@@ -172,7 +178,16 @@ impl PlatformError {
 /// the HTTP status: 401/403 are authentication failures, other 4xx are caller errors (the
 /// gateway rejected the request before processing), and anything else is "outcome unknown".
 pub fn classify(err_code: &str, status: StatusCode) -> ErrorClass {
-    match err_code {
+    known_class(err_code).unwrap_or(match status.as_u16() {
+        401 | 403 => ErrorClass::Auth,
+        400..=499 => ErrorClass::Caller,
+        _ => ErrorClass::OutcomeUnknown,
+    })
+}
+
+/// The class of a documented `errCode`, or `None` for a code this SDK does not know.
+pub fn known_class(err_code: &str) -> Option<ErrorClass> {
+    Some(match err_code {
         "BAD_REQUEST" | "ABNORMAL_REQUEST_TIME" | "1000" => ErrorClass::Caller,
         "BAD_SIGN" => ErrorClass::Auth,
         "NO_SERVICE"
@@ -191,11 +206,53 @@ pub fn classify(err_code: &str, status: StatusCode) -> ErrorClass {
         "TXN_DISCARDED" | "SYSTEM_BUSY" | "9200" => ErrorClass::Retryable,
         "INTERNAL_ERROR" | "TIMEOUT" | "DUP_ORDER" | "ORDER_PROCESSING" | "NET_ERROR"
         | "INVALID_RESPONSE" => ErrorClass::OutcomeUnknown,
-        _ => match status.as_u16() {
-            401 | 403 => ErrorClass::Auth,
-            400..=499 => ErrorClass::Caller,
-            _ => ErrorClass::OutcomeUnknown,
-        },
+        _ => return None,
+    })
+}
+
+/// Fetching an access token (`POST /v1/token/access`) failed. The business request was not
+/// sent, so the class is never "outcome unknown".
+///
+/// The message never contains the response body: a token response may carry a token.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("access token request failed{}: {message} [{class}]", .err_code.as_ref().map(|c| format!(" with errCode {c}")).unwrap_or_default())]
+pub struct TokenError {
+    /// The HTTP status of the token response, if one came back.
+    pub status: Option<StatusCode>,
+    /// The token endpoint's `errCode` (success is `0000`), if it sent one.
+    pub err_code: Option<String>,
+    /// `errInfo`, or what was wrong with the response.
+    pub message: String,
+    /// What the caller should do: `Auth` for a rejected appId or signature, `Caller` for a bad
+    /// timestamp, `Retryable` for anything transient.
+    pub class: ErrorClass,
+}
+
+impl TokenError {
+    /// A token error. The class: a documented code keeps its class (with "outcome unknown"
+    /// read as "retryable": no business request was sent); an undocumented code is an
+    /// authentication failure unless the status is 5xx; no code at all is retryable unless the
+    /// status is 401/403.
+    pub fn new(
+        status: Option<StatusCode>,
+        err_code: Option<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        let server_error = status.is_some_and(|s| s.is_server_error());
+        let class = match (err_code.as_deref().map(known_class), status) {
+            (Some(Some(ErrorClass::OutcomeUnknown)), _) => ErrorClass::Retryable,
+            (Some(Some(known)), _) => known,
+            (Some(None), _) if server_error => ErrorClass::Retryable,
+            (Some(None), _) => ErrorClass::Auth,
+            (None, Some(s)) if matches!(s.as_u16(), 401 | 403) => ErrorClass::Auth,
+            (None, _) => ErrorClass::Retryable,
+        };
+        TokenError {
+            status,
+            err_code,
+            message: message.into(),
+            class,
+        }
     }
 }
 

@@ -41,7 +41,10 @@ pub mod operation;
 pub mod response;
 pub mod types;
 
-pub use call::{Call, Step};
+pub use auth::AuthScheme;
+pub use auth::token::AccessToken;
+pub use auth::token_cache::{StoredToken, TokenStore};
+pub use call::{Call, Step, Wait};
 pub use client::{Client, ClientBuilder, Credentials, Environment};
 pub use clock::{Clock, FixedClock, FixedNonce, NonceSource, RandomNonce, SystemClock};
 pub use error::{

@@ -80,3 +80,192 @@ mod tests {
         assert_eq!(parse_header("OPEN-BODY-SIG AppId=\"x\""), None);
     }
 }
+
+/// An access token. `Debug` and `Display` never show it.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct AccessToken(String);
+
+impl AccessToken {
+    /// Wraps a token value.
+    pub fn new(value: impl Into<String>) -> Self {
+        AccessToken(value.into())
+    }
+
+    /// The token itself (secret: never log it).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for AccessToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AccessToken(<redacted>)")
+    }
+}
+
+/// The JSON body of `POST /v1/token/access`, fields in the official demo's order.
+#[derive(Debug, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenRequestBody<'a> {
+    /// `appId`.
+    pub app_id: &'a str,
+    /// `timestamp` (`yyyyMMddHHmmss`, UTC+8).
+    pub timestamp: &'a str,
+    /// `nonce`.
+    pub nonce: &'a str,
+    /// Always `SHA256`.
+    pub sign_method: &'static str,
+    /// [`signature`] of the above with the appKey.
+    pub signature: String,
+}
+
+impl<'a> TokenRequestBody<'a> {
+    /// The body for `app_id`/`app_key` at `timestamp` with `nonce`.
+    pub fn new(app_id: &'a str, app_key: &str, timestamp: &'a str, nonce: &'a str) -> Self {
+        TokenRequestBody {
+            app_id,
+            timestamp,
+            nonce,
+            sign_method: SIGN_METHOD,
+            signature: signature(app_id, timestamp, nonce, app_key),
+        }
+    }
+}
+
+/// A successfully issued token: the value and how long it lives.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IssuedToken {
+    /// The token.
+    pub access_token: AccessToken,
+    /// `expiresIn`: lifetime in seconds from issue.
+    pub expires_in: u64,
+}
+
+/// Reads a token response: `{"errCode":"0000","errInfo":"正常","accessToken":"…","expiresIn":3600}`.
+///
+/// `expiresIn` is accepted as a number or a numeric string. Errors never quote the body (it may
+/// hold a token).
+pub fn parse_response(
+    response: &http::Response<Vec<u8>>,
+) -> Result<IssuedToken, crate::error::TokenError> {
+    use crate::error::TokenError;
+    use serde_json::Value;
+
+    let status = response.status();
+    let fail = |code: Option<String>, message: String| TokenError::new(Some(status), code, message);
+    let Ok(Value::Object(fields)) = serde_json::from_slice::<Value>(response.body()) else {
+        return Err(fail(
+            None,
+            format!("HTTP {status}: the token response is not a JSON object"),
+        ));
+    };
+    let text = |key: &str| match fields.get(key) {
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    };
+    let code = text("errCode");
+    let info = text("errInfo").unwrap_or_default();
+    if code.as_deref() != Some("0000") || !status.is_success() {
+        let message = if info.is_empty() {
+            format!("HTTP {status}")
+        } else {
+            info
+        };
+        return Err(fail(code, message));
+    }
+    let access_token = text("accessToken")
+        .filter(|t| !t.is_empty() && t.bytes().all(|b| b.is_ascii_graphic() && b != b'"'))
+        .ok_or_else(|| {
+            fail(
+                None,
+                "errCode 0000 but accessToken is missing or not printable ASCII".into(),
+            )
+        })?;
+    let expires_in = text("expiresIn")
+        .and_then(|s| s.parse::<u64>().ok())
+        .filter(|&s| s > 0)
+        .ok_or_else(|| {
+            fail(
+                None,
+                "errCode 0000 but expiresIn is missing or not a positive integer".into(),
+            )
+        })?;
+    Ok(IssuedToken {
+        access_token: AccessToken(access_token),
+        expires_in,
+    })
+}
+
+#[cfg(test)]
+mod response_tests {
+    use super::*;
+    use crate::error::ErrorClass;
+    use crate::response::response;
+    use http::StatusCode;
+
+    #[test]
+    fn parses_the_documented_example() {
+        let ok = response(
+            StatusCode::OK,
+            r#"{"errCode":"0000","errInfo":"正常","accessToken":"30fabba831a447699f5a1fc056dfd4ee","expiresIn":3600}"#,
+        );
+        let issued = parse_response(&ok).unwrap();
+        assert_eq!(
+            issued.access_token.expose(),
+            "30fabba831a447699f5a1fc056dfd4ee"
+        );
+        assert_eq!(issued.expires_in, 3600);
+        assert!(!format!("{issued:?}").contains("30fabba8"));
+        let as_string = response(
+            StatusCode::OK,
+            r#"{"errCode":"0000","accessToken":"abc","expiresIn":"60"}"#,
+        );
+        assert_eq!(parse_response(&as_string).unwrap().expires_in, 60);
+    }
+
+    #[test]
+    fn failures_are_typed_and_never_quote_the_body() {
+        let cases = [
+            (
+                200,
+                r#"{"errCode":"1002","errInfo":"AppId不存在"}"#,
+                ErrorClass::Auth,
+                Some("1002"),
+            ),
+            (
+                401,
+                r#"{"errCode":"BAD_SIGN","errInfo":"签名错误"}"#,
+                ErrorClass::Auth,
+                Some("BAD_SIGN"),
+            ),
+            (
+                412,
+                r#"{"errCode":"1000","errInfo":"Timestamp解析失败"}"#,
+                ErrorClass::Caller,
+                Some("1000"),
+            ),
+            (500, "oops", ErrorClass::Retryable, None),
+            (
+                200,
+                r#"{"errCode":"0000","accessToken":"secret-token"}"#,
+                ErrorClass::Retryable,
+                None,
+            ),
+            (
+                200,
+                r#"{"errCode":"0000","accessToken":"secret-token","expiresIn":-5}"#,
+                ErrorClass::Retryable,
+                None,
+            ),
+            (200, "not json secret-token", ErrorClass::Retryable, None),
+        ];
+        for (status, body, class, code) in cases {
+            let err =
+                parse_response(&response(StatusCode::from_u16(status).unwrap(), body)).unwrap_err();
+            assert_eq!(err.class, class, "{body}");
+            assert_eq!(err.err_code.as_deref(), code, "{body}");
+            assert!(!err.to_string().contains("secret-token"), "{err}");
+        }
+    }
+}

@@ -1,0 +1,388 @@
+//! The access-token cache shared by every clone of a client: single-flight fetching,
+//! refresh a margin before expiry, generations so that a stale result never wins.
+//!
+//! No I/O: the cache only decides. A call that must fetch gets the job; calls that arrive while
+//! a fetch is in flight get a runtime-neutral listener and re-decide when it fires.
+
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, SystemTime};
+
+use event_listener::{Event, EventListener};
+
+use crate::auth::token::AccessToken;
+use crate::error::Error;
+
+/// A token as shared across processes through a [`TokenStore`].
+#[derive(Clone, PartialEq, Eq)]
+pub struct StoredToken {
+    /// The token.
+    pub access_token: AccessToken,
+    /// When it stops being valid.
+    pub expires_at: SystemTime,
+}
+
+impl fmt::Debug for StoredToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StoredToken")
+            .field("access_token", &self.access_token)
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
+}
+
+/// An optional hook to share tokens across processes (e.g. over Redis), so that a fleet stays
+/// under the platform's limit of 10 valid tokens per appId.
+///
+/// Called synchronously while the cache is locked, only when the in-memory token is missing or
+/// due for refresh (about once an hour): keep implementations quick and let them fail quietly
+/// (`None` from `load` just means "fetch a new one").
+pub trait TokenStore: Send + Sync + 'static {
+    /// The stored token for `app_id`, if any.
+    fn load(&self, app_id: &str) -> Option<StoredToken>;
+    /// Stores a freshly issued token for `app_id`.
+    fn save(&self, app_id: &str, token: &StoredToken);
+}
+
+/// What a call should do to get authorization.
+pub(crate) enum Decision {
+    /// Use this token (of this generation).
+    Use(AccessToken, u64),
+    /// Fetch a token; report the result with [`TokenCache::complete`] under this attempt.
+    Fetch { attempt: u64, replaces: u64 },
+    /// Another call is fetching (this attempt): wait, then decide again.
+    Wait {
+        attempt: u64,
+        listener: EventListener,
+    },
+}
+
+#[derive(Default)]
+struct State {
+    current: Option<(StoredToken, u64)>,
+    generation: u64,
+    next_attempt: u64,
+    fetching: Option<u64>,
+    last_failure: Option<(u64, Error)>,
+    fetches_started: u64,
+}
+
+/// The shared token cache of one client (and all its clones).
+#[derive(Clone)]
+pub(crate) struct TokenCache {
+    inner: Arc<(Mutex<State>, Event)>,
+    margin: Duration,
+    store: Option<Arc<dyn TokenStore>>,
+}
+
+impl fmt::Debug for TokenCache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenCache")
+            .field("margin", &self.margin)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TokenCache {
+    pub(crate) fn new(margin: Duration, store: Option<Arc<dyn TokenStore>>) -> Self {
+        TokenCache {
+            inner: Arc::default(),
+            margin,
+            store,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.inner.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn fresh(&self, token: &StoredToken, now: SystemTime) -> bool {
+        now + self.margin < token.expires_at
+    }
+
+    /// Decides how a call gets authorization at `now`.
+    pub(crate) fn decide(&self, app_id: &str, now: SystemTime) -> Decision {
+        let mut state = self.lock();
+        if let Some((token, generation)) = &state.current {
+            if self.fresh(token, now) {
+                return Decision::Use(token.access_token.clone(), *generation);
+            }
+        }
+        if let Some(attempt) = state.fetching {
+            // Registered under the lock: a completion after this point wakes it.
+            let listener = self.inner.1.listen();
+            return Decision::Wait { attempt, listener };
+        }
+        if let Some(stored) = self.store.as_ref().and_then(|s| s.load(app_id)) {
+            if self.fresh(&stored, now) {
+                state.generation += 1;
+                let generation = state.generation;
+                let token = stored.access_token.clone();
+                state.current = Some((stored, generation));
+                return Decision::Use(token, generation);
+            }
+        }
+        state.next_attempt += 1;
+        state.fetches_started += 1;
+        let attempt = state.next_attempt;
+        state.fetching = Some(attempt);
+        Decision::Fetch {
+            attempt,
+            replaces: state.generation,
+        }
+    }
+
+    /// Records the result of fetch `attempt` and wakes every waiting call. Returns the token
+    /// the fetching call should use: the new one, or a newer one if this result is stale.
+    pub(crate) fn complete(
+        &self,
+        app_id: &str,
+        attempt: u64,
+        replaces: u64,
+        result: Result<StoredToken, Error>,
+    ) -> Result<(AccessToken, u64), Error> {
+        let outcome = {
+            let mut state = self.lock();
+            if state.fetching == Some(attempt) {
+                state.fetching = None;
+            }
+            match result {
+                Ok(token) => match &state.current {
+                    // Someone installed a newer token while this fetch was under way: keep it.
+                    Some((newer, generation)) if state.generation > replaces => {
+                        Ok((newer.access_token.clone(), *generation))
+                    }
+                    _ => {
+                        state.generation += 1;
+                        let generation = state.generation;
+                        if let Some(store) = &self.store {
+                            store.save(app_id, &token);
+                        }
+                        let access_token = token.access_token.clone();
+                        state.current = Some((token, generation));
+                        Ok((access_token, generation))
+                    }
+                },
+                Err(error) => {
+                    state.last_failure = Some((attempt, error.clone()));
+                    Err(error)
+                }
+            }
+        };
+        self.inner.1.notify(usize::MAX);
+        outcome
+    }
+
+    /// The error of fetch `attempt`, if that fetch failed (for the calls that waited on it).
+    pub(crate) fn failure_of(&self, attempt: u64) -> Option<Error> {
+        match &self.lock().last_failure {
+            Some((failed, error)) if *failed == attempt => Some(error.clone()),
+            _ => None,
+        }
+    }
+
+    /// A fetching call went away without a result: let another call fetch.
+    pub(crate) fn abandon(&self, attempt: u64) {
+        let released = {
+            let mut state = self.lock();
+            let mine = state.fetching == Some(attempt);
+            if mine {
+                state.fetching = None;
+            }
+            mine
+        };
+        if released {
+            self.inner.1.notify(usize::MAX);
+        }
+    }
+
+    /// The platform rejected token `generation`: drop it, unless a newer one replaced it.
+    pub(crate) fn invalidate(&self, generation: u64) {
+        let mut state = self.lock();
+        if matches!(&state.current, Some((_, g)) if *g == generation) {
+            state.current = None;
+        }
+    }
+
+    /// The currently cached token, if it is fresh at `now` (for one-shot `prepare`).
+    pub(crate) fn peek(&self, now: SystemTime) -> Option<AccessToken> {
+        let state = self.lock();
+        state
+            .current
+            .as_ref()
+            .filter(|(token, _)| self.fresh(token, now))
+            .map(|(token, _)| token.access_token.clone())
+    }
+
+    /// How many token fetches this cache has started.
+    pub(crate) fn fetches_started(&self) -> u64 {
+        self.lock().fetches_started
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::{Delivery, TransportError, TransportErrorKind};
+
+    const T0: Duration = Duration::from_secs(1_704_081_600);
+
+    fn at(secs: u64) -> SystemTime {
+        SystemTime::UNIX_EPOCH + T0 + Duration::from_secs(secs)
+    }
+
+    fn token(value: &str, expires: u64) -> StoredToken {
+        StoredToken {
+            access_token: AccessToken::new(value),
+            expires_at: at(expires),
+        }
+    }
+
+    fn cache() -> TokenCache {
+        TokenCache::new(Duration::from_secs(300), None)
+    }
+
+    fn fetch(cache: &TokenCache, now: u64) -> (u64, u64) {
+        match cache.decide("app", at(now)) {
+            Decision::Fetch { attempt, replaces } => (attempt, replaces),
+            _ => panic!("expected a fetch"),
+        }
+    }
+
+    #[test]
+    fn fresh_token_is_reused_until_the_margin() {
+        let cache = cache();
+        let (attempt, replaces) = fetch(&cache, 0);
+        let (tok, generation) = cache
+            .complete("app", attempt, replaces, Ok(token("t1", 3600)))
+            .unwrap();
+        assert_eq!((tok.expose(), generation), ("t1", 1));
+        // Fresh: used as is, no fetch.
+        assert!(matches!(cache.decide("app", at(3299)), Decision::Use(t, 1) if t.expose() == "t1"));
+        // Within the 5-minute margin: refresh.
+        let (_, replaces) = fetch(&cache, 3300);
+        assert_eq!(replaces, 1);
+        assert_eq!(cache.fetches_started(), 2);
+    }
+
+    #[test]
+    fn expired_token_is_fetched_again() {
+        let cache = cache();
+        let (a, r) = fetch(&cache, 0);
+        cache.complete("app", a, r, Ok(token("t1", 3600))).unwrap();
+        fetch(&cache, 7200);
+        assert!(cache.peek(at(7200)).is_none());
+    }
+
+    #[test]
+    fn concurrent_deciders_wait_for_the_single_fetch() {
+        let cache = cache();
+        let (attempt, replaces) = fetch(&cache, 0);
+        let waiters: Vec<_> = (0..99)
+            .map(|_| match cache.decide("app", at(0)) {
+                Decision::Wait {
+                    attempt: a,
+                    listener,
+                } => {
+                    assert_eq!(a, attempt);
+                    listener
+                }
+                _ => panic!("expected to wait"),
+            })
+            .collect();
+        cache
+            .complete("app", attempt, replaces, Ok(token("t1", 3600)))
+            .unwrap();
+        for listener in waiters {
+            use event_listener::Listener as _;
+            assert!(
+                listener.wait_timeout(Duration::from_secs(1)).is_some(),
+                "woken"
+            );
+        }
+        assert!(matches!(cache.decide("app", at(1)), Decision::Use(..)));
+        assert_eq!(cache.fetches_started(), 1);
+    }
+
+    #[test]
+    fn a_stale_result_never_overwrites_a_newer_token() {
+        let cache = cache();
+        let (old_attempt, old_replaces) = fetch(&cache, 0);
+        // The first fetcher vanishes; a second call fetches and installs generation 1.
+        cache.abandon(old_attempt);
+        let (a, r) = fetch(&cache, 1);
+        cache.complete("app", a, r, Ok(token("new", 3600))).unwrap();
+        // The first fetch's answer arrives late: it must not replace "new".
+        let (tok, generation) = cache
+            .complete("app", old_attempt, old_replaces, Ok(token("stale", 3000)))
+            .unwrap();
+        assert_eq!((tok.expose(), generation), ("new", 1));
+        assert_eq!(cache.peek(at(2)).unwrap().expose(), "new");
+    }
+
+    #[test]
+    fn invalidation_only_drops_the_rejected_generation() {
+        let cache = cache();
+        let (a, r) = fetch(&cache, 0);
+        cache.complete("app", a, r, Ok(token("t1", 3600))).unwrap();
+        let (a, r) = fetch(&cache, 3400);
+        cache.complete("app", a, r, Ok(token("t2", 7000))).unwrap();
+        cache.invalidate(1); // a late rejection of t1
+        assert_eq!(cache.peek(at(3400)).unwrap().expose(), "t2");
+        cache.invalidate(2);
+        assert!(cache.peek(at(3400)).is_none());
+    }
+
+    #[test]
+    fn waiters_learn_that_the_fetch_failed() {
+        let cache = cache();
+        let (attempt, replaces) = fetch(&cache, 0);
+        let Decision::Wait {
+            attempt: waited, ..
+        } = cache.decide("app", at(0))
+        else {
+            panic!()
+        };
+        let error = Error::Transport(TransportError::new(
+            Delivery::NotSent,
+            TransportErrorKind::Connect,
+            "refused",
+        ));
+        assert!(
+            cache
+                .complete("app", attempt, replaces, Err(error))
+                .is_err()
+        );
+        assert!(matches!(
+            cache.failure_of(waited),
+            Some(Error::Transport(_))
+        ));
+        // The next decision starts a new fetch.
+        fetch(&cache, 1);
+    }
+
+    #[test]
+    fn the_store_shares_tokens_across_caches() {
+        #[derive(Default)]
+        struct Shared(Mutex<Option<StoredToken>>);
+        impl TokenStore for Shared {
+            fn load(&self, _: &str) -> Option<StoredToken> {
+                self.0.lock().unwrap().clone()
+            }
+            fn save(&self, _: &str, token: &StoredToken) {
+                *self.0.lock().unwrap() = Some(token.clone());
+            }
+        }
+        let store: Arc<dyn TokenStore> = Arc::new(Shared::default());
+        let process_a = TokenCache::new(Duration::from_secs(300), Some(store.clone()));
+        let process_b = TokenCache::new(Duration::from_secs(300), Some(store));
+        let (a, r) = fetch(&process_a, 0);
+        process_a
+            .complete("app", a, r, Ok(token("shared", 3600)))
+            .unwrap();
+        assert!(
+            matches!(process_b.decide("app", at(10)), Decision::Use(t, _) if t.expose() == "shared")
+        );
+        assert_eq!(process_b.fetches_started(), 0);
+    }
+}
