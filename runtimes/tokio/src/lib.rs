@@ -6,19 +6,17 @@
 //! Mozilla's roots) and hands the response back.
 //!
 //! ```no_run
-//! use chinaums_tokio::chinaums::netpay::PaymentQuery;
-//! use chinaums_tokio::chinaums::{self, Credentials, Environment};
+//! use chinaums_tokio::chinaums::{self, netpay::PaymentQuery, Credentials, Environment};
 //!
-//! # async fn run() -> Result<(), chinaums::Error> {
-//! let core = chinaums::Client::new(Credentials::new("my-app-id", "my-app-key"), Environment::Test);
-//! let client = chinaums_tokio::Client::new(core)?;
-//! let query = PaymentQuery::new("898201612345678", "88880001", "YUEDANDEFAULT", "3194202401011200000001");
-//! let answer = client.execute(&query).await?;
-//! if answer.is_paid() {
-//!     println!("paid: {:?} fen", answer.total_amount.map(|f| f.get()));
+//! #[tokio::main]
+//! async fn main() -> Result<(), chinaums::Error> {
+//!     let core = chinaums::Client::new(Credentials::new("my-app-id", "my-app-key"), Environment::Test);
+//!     let client = chinaums_tokio::Client::new(core)?;
+//!     let query = PaymentQuery::new("898201612345678", "88880001", "YUEDANDEFAULT", "3194202401011200000001");
+//!     let answer = client.execute(&query).await?;
+//!     println!("paid: {}", answer.is_paid());
+//!     Ok(())
 //! }
-//! # Ok(())
-//! # }
 //! ```
 //!
 //! ## What the adapter guarantees
