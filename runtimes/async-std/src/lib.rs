@@ -1,1 +1,191 @@
-//! Placeholder: not yet implemented.
+//! # chinaums-async-std
+//!
+//! An async runtime adapter for the [`chinaums`] SDK that is not tied to one executor: it runs
+//! under async-std, under smol, and under any other executor (it needs no reactor of its own).
+//!
+//! **async-std is discontinued upstream** (its authors point to smol). This crate keeps its
+//! name for users of async-std, but it is built on executor-neutral pieces: each call is driven
+//! by [`chinaums_ureq::Client::run`] (blocking HTTP with ureq, rustls + ring, connection reuse,
+//! timeout, body cap, honest delivery reporting) on the thread pool of the [`blocking`] crate,
+//! the pool async-std and smol themselves use for blocking work.
+//!
+//! ```no_run
+//! use chinaums_async_std::chinaums::netpay::PaymentQuery;
+//! use chinaums_async_std::chinaums::{self, Credentials, Environment};
+//!
+//! let core = chinaums::Client::new(Credentials::new("my-app-id", "my-app-key"), Environment::Test);
+//! let client = chinaums_async_std::Client::new(core)?;
+//! let query = PaymentQuery::new("898201612345678", "88880001", "YUEDANDEFAULT", "3194202401011200000001");
+//! let answer = async_std::task::block_on(client.execute(&query))?; // or smol::block_on, or .await
+//! if answer.is_paid() {
+//!     println!("paid: {:?} yuan", answer.total_amount.map(|fen| fen.to_string()));
+//! }
+//! # Ok::<(), chinaums::Error>(())
+//! ```
+//!
+//! ## Costs and cancellation
+//! - Each call in flight occupies one thread of the `blocking` pool for the whole exchange
+//!   (the pool grows on demand, up to `BLOCKING_MAX_THREADS`, 500 by default). Calls are short
+//!   and bounded by the timeout (30 s by default), but very high concurrency costs threads.
+//! - Validation happens when [`Client::execute`] is called: an invalid request fails without
+//!   touching the pool. Nothing is sent until the returned future is first polled.
+//! - Dropping the future does **not** abort an exchange already under way on the pool: it runs
+//!   to its end and its result is discarded. The outcome of such a call is therefore unknown,
+//!   as with any cancelled payment call: query the order before retrying.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+use std::future::Future;
+use std::time::Duration;
+
+use chinaums::{Call, Error, Operation, Reply};
+
+pub use chinaums;
+
+/// An async client: a [`chinaums_ureq::Client`] whose calls run on the `blocking` thread pool.
+///
+/// Cheap to clone; clones share the connection pool and the core's configuration.
+#[derive(Clone, Debug)]
+pub struct Client {
+    inner: chinaums_ureq::Client,
+}
+
+impl Client {
+    /// A client with the default options (30 s timeout, 1 MiB body cap, webpki roots).
+    pub fn new(core: chinaums::Client) -> Result<Client, Error> {
+        Client::builder(core).build()
+    }
+
+    /// A builder, to set the timeout, the body cap or extra trusted roots.
+    pub fn builder(core: chinaums::Client) -> ClientBuilder {
+        ClientBuilder {
+            inner: chinaums_ureq::Client::builder(core),
+        }
+    }
+
+    /// Wraps an already configured blocking client.
+    pub fn from_blocking(inner: chinaums_ureq::Client) -> Client {
+        Client { inner }
+    }
+
+    /// The core client.
+    pub fn core(&self) -> &chinaums::Client {
+        self.inner.core()
+    }
+
+    /// The blocking client underneath (for code that is not async).
+    pub fn blocking(&self) -> &chinaums_ureq::Client {
+        &self.inner
+    }
+
+    /// Validates `op` now, and returns a future that sends it and yields the decoded reply.
+    ///
+    /// An invalid request makes the future resolve to the error at once, without using the
+    /// thread pool. The future borrows neither `self` nor `op`, and is `Send`, so it can be
+    /// spawned.
+    pub fn execute<O: Operation + ?Sized>(
+        &self,
+        op: &O,
+    ) -> impl Future<Output = Result<O::Response, Error>> + Send + 'static + use<O>
+    where
+        O::Response: Send + 'static,
+    {
+        let call = self.inner.core().call(op);
+        let client = self.clone();
+        async move { client.run(call?).await }
+    }
+
+    /// Drives an already-built call to its end on the `blocking` thread pool.
+    pub fn run<R: Reply + Send + 'static>(
+        &self,
+        call: Call<R>,
+    ) -> impl Future<Output = Result<R, Error>> + Send + 'static + use<R> {
+        let inner = self.inner.clone();
+        // `unblock` starts work as soon as it is called: keep it inside the future so that
+        // nothing happens until the future is polled.
+        async move { blocking::unblock(move || inner.run(call)).await }
+    }
+}
+
+/// Builds a [`Client`]; the options are [`chinaums_ureq::ClientBuilder`]'s.
+#[derive(Debug)]
+pub struct ClientBuilder {
+    inner: chinaums_ureq::ClientBuilder,
+}
+
+impl ClientBuilder {
+    /// The total time one exchange may take, from connecting to the end of the body (default
+    /// 30 s). Must not be zero.
+    pub fn timeout(self, total: Duration) -> Self {
+        ClientBuilder {
+            inner: self.inner.timeout(total),
+        }
+    }
+
+    /// The largest response body accepted, in bytes (default 1 MiB). Must not be zero.
+    pub fn max_response_bytes(self, n: usize) -> Self {
+        ClientBuilder {
+            inner: self.inner.max_response_bytes(n),
+        }
+    }
+
+    /// Trusts the certificates in `pem` as roots, besides the webpki (Mozilla) roots.
+    pub fn add_root_certificate_pem(self, pem: &[u8]) -> Result<Self, Error> {
+        Ok(ClientBuilder {
+            inner: self.inner.add_root_certificate_pem(pem)?,
+        })
+    }
+
+    /// The client.
+    pub fn build(self) -> Result<Client, Error> {
+        Ok(Client {
+            inner: self.inner.build()?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chinaums::netpay::PaymentQuery;
+    use chinaums::{Credentials, Environment, ErrorClass};
+
+    fn core() -> chinaums::Client {
+        chinaums::Client::new(Credentials::new("app", "secret-app-key"), Environment::Test)
+    }
+
+    fn assert_send_static<T: Send + 'static>(_: &T) {}
+
+    #[test]
+    fn futures_are_send_and_static() {
+        let client = Client::new(core()).unwrap();
+        let query = PaymentQuery::new("898201612345678", "88880001", "YUEDANDEFAULT", "3194X0001");
+        let future = client.execute(&query);
+        drop(query); // the future does not borrow the operation
+        assert_send_static(&future);
+    }
+
+    #[test]
+    fn invalid_requests_fail_without_the_pool() {
+        let client = Client::new(core()).unwrap();
+        let bad = PaymentQuery::new("short", "88880001", "YUEDANDEFAULT", "3194X0001");
+        // Ready at the very first poll: no pool task was involved.
+        let first = smol::block_on(smol::future::poll_once(client.execute(&bad)));
+        match first {
+            Some(Err(e)) => assert_eq!(e.class(), ErrorClass::Caller, "{e}"),
+            other => panic!("expected an immediate validation error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn builder_options_reach_the_blocking_client() {
+        let e = Client::builder(core()).timeout(Duration::ZERO).build();
+        assert!(matches!(e, Err(Error::Config(m)) if m.contains("timeout")));
+        let e = Client::builder(core()).max_response_bytes(0).build();
+        assert!(matches!(e, Err(Error::Config(m)) if m.contains("cap")));
+        let e = Client::builder(core()).add_root_certificate_pem(b"nothing");
+        assert!(matches!(e, Err(Error::Config(_))));
+        let shown = format!("{:?}", Client::new(core()).unwrap());
+        assert!(!shown.contains("secret-app-key"), "{shown}");
+    }
+}
