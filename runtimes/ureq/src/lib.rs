@@ -133,8 +133,9 @@ impl Client {
         request: http::Request<Vec<u8>>,
     ) -> Result<http::Response<Vec<u8>>, TransportError> {
         transport::reset_written();
-        self.exchange(request)
-            .map_err(|failure| transport::transport_error(&failure, transport::request_written()))
+        self.exchange(request).map_err(|failure| {
+            transport::transport_error(&failure, transport::request_written(), self.timeout)
+        })
     }
 
     fn exchange(

@@ -11,6 +11,7 @@
 
 use std::cell::Cell;
 use std::io;
+use std::time::Duration;
 
 use chinaums::{Delivery, TransportError, TransportErrorKind};
 use ureq::unversioned::transport::{Buffers, ConnectionDetails, Connector, NextTimeout, Transport};
@@ -106,8 +107,12 @@ impl From<ureq::Error> for Failure {
 }
 
 /// Turns a failure into the core's [`TransportError`]. `written` is [`request_written`] as it
-/// stood when the failure happened.
-pub(crate) fn transport_error(failure: &Failure, written: bool) -> TransportError {
+/// stood when the failure happened; `timeout` is the configured total timeout (for messages).
+pub(crate) fn transport_error(
+    failure: &Failure,
+    written: bool,
+    timeout: Duration,
+) -> TransportError {
     let delivery = if written {
         Delivery::MaybeSent
     } else {
@@ -130,7 +135,28 @@ pub(crate) fn transport_error(failure: &Failure, written: bool) -> TransportErro
                 message,
             )
         }
-        Failure::Ureq(e) => TransportError::new(delivery, kind(e, written), e.to_string()),
+        Failure::Ureq(e) => {
+            let kind = kind(e, written);
+            TransportError::new(delivery, kind, message(e, kind, written, timeout))
+        }
+    }
+}
+
+/// ureq's own words, with what they mean for this exchange in front.
+fn message(e: &ureq::Error, kind: TransportErrorKind, written: bool, timeout: Duration) -> String {
+    use TransportErrorKind as K;
+    let eof = matches!(e, ureq::Error::Io(io) if io.kind() == io::ErrorKind::UnexpectedEof);
+    match (kind, written) {
+        (K::Timeout, false) => {
+            format!("timed out after {timeout:?} before the request was sent ({e})")
+        }
+        (K::Timeout, true) => format!("no complete response within {timeout:?} ({e})"),
+        (K::Connect, _) => format!("cannot connect ({e})"),
+        (K::Tls, false) => format!("TLS handshake failed ({e})"),
+        (K::Io, true) if eof => {
+            format!("the connection closed before a complete response arrived ({e})")
+        }
+        _ => e.to_string(),
     }
 }
 
@@ -177,18 +203,22 @@ fn io_kind(e: &io::Error, written: bool) -> TransportErrorKind {
 mod tests {
     use super::*;
 
+    fn transport_error_t(failure: &Failure, written: bool) -> TransportError {
+        transport_error(failure, written, Duration::from_millis(300))
+    }
+
     fn io(kind: io::ErrorKind) -> ureq::Error {
         ureq::Error::Io(io::Error::new(kind, "boom"))
     }
 
     #[test]
     fn refused_connections_are_not_sent() {
-        let e = transport_error(&io(io::ErrorKind::ConnectionRefused).into(), false);
+        let e = transport_error_t(&io(io::ErrorKind::ConnectionRefused).into(), false);
         assert_eq!(
             (e.delivery, e.kind),
             (Delivery::NotSent, TransportErrorKind::Connect)
         );
-        let e = transport_error(&ureq::Error::HostNotFound.into(), false);
+        let e = transport_error_t(&ureq::Error::HostNotFound.into(), false);
         assert_eq!(
             (e.delivery, e.kind),
             (Delivery::NotSent, TransportErrorKind::Connect)
@@ -198,15 +228,25 @@ mod tests {
     #[test]
     fn delivery_follows_the_written_flag_not_the_error() {
         let timeout = || Failure::from(ureq::Error::Timeout(ureq::Timeout::Global));
-        let before = transport_error(&timeout(), false);
+        let before = transport_error_t(&timeout(), false);
         assert_eq!(
             (before.delivery, before.kind),
             (Delivery::NotSent, TransportErrorKind::Timeout)
         );
-        let after = transport_error(&timeout(), true);
+        assert!(
+            before.message.contains("300ms before the request was sent"),
+            "{}",
+            before.message
+        );
+        let after = transport_error_t(&timeout(), true);
         assert_eq!(
             (after.delivery, after.kind),
             (Delivery::MaybeSent, TransportErrorKind::Timeout)
+        );
+        assert!(
+            after.message.contains("no complete response within 300ms"),
+            "{}",
+            after.message
         );
     }
 
@@ -214,10 +254,10 @@ mod tests {
     fn io_before_the_request_is_a_connect_failure_and_after_it_an_io_failure() {
         let reset = || Failure::from(io(io::ErrorKind::ConnectionReset));
         assert_eq!(
-            transport_error(&reset(), false).kind,
+            transport_error_t(&reset(), false).kind,
             TransportErrorKind::Connect
         );
-        let after = transport_error(&reset(), true);
+        let after = transport_error_t(&reset(), true);
         assert_eq!(
             (after.delivery, after.kind),
             (Delivery::MaybeSent, TransportErrorKind::Io)
@@ -230,7 +270,7 @@ mod tests {
             io::ErrorKind::InvalidData,
             rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer),
         ));
-        let e = transport_error(&e.into(), false);
+        let e = transport_error_t(&e.into(), false);
         assert_eq!(
             (e.delivery, e.kind),
             (Delivery::NotSent, TransportErrorKind::Tls)
@@ -240,13 +280,13 @@ mod tests {
 
     #[test]
     fn an_oversized_body_is_maybe_sent_whatever_the_flag() {
-        let e = transport_error(&ureq::Error::BodyExceedsLimit(64).into(), false);
+        let e = transport_error_t(&ureq::Error::BodyExceedsLimit(64).into(), false);
         assert_eq!(
             (e.delivery, e.kind),
             (Delivery::MaybeSent, TransportErrorKind::BodyTooLarge)
         );
         assert!(e.message.contains("64-byte cap"), "{}", e.message);
-        let e = transport_error(
+        let e = transport_error_t(
             &Failure::TooLarge {
                 limit: 10,
                 declared: Some(99),
@@ -260,7 +300,7 @@ mod tests {
     fn protocol_errors_keep_their_kind() {
         let e = ureq::Error::LargeResponseHeader(70_000, 65_536);
         assert_eq!(
-            transport_error(&e.into(), true).kind,
+            transport_error_t(&e.into(), true).kind,
             TransportErrorKind::Protocol
         );
     }
