@@ -1,1 +1,452 @@
-//! Placeholder: not yet implemented.
+//! # chinaums-sandbox
+//!
+//! A local emulator of the ChinaUMS (银联商务) netpay gateway, for tests and for trying the SDK
+//! without credentials. It is a real HTTP/1.1 server on `127.0.0.1` (optionally HTTPS) that:
+//!
+//! - verifies `OPEN-BODY-SIG` byte for byte with the core's own verifier (appId, timestamp
+//!   freshness against the sandbox's adjustable clock, HMAC over the exact body bytes);
+//! - issues access tokens (`POST /v1/token/access`) and accepts `OPEN-ACCESS-TOKEN`;
+//! - answers `POST /v1/netpay/query` from an in-memory order book with the field set of the
+//!   official example response (`NO_ORDER`, `BAD_REQUEST`, … for the error cases);
+//! - counts requests, token fetches and TCP connections, and injects [`Fault`]s.
+//!
+//! It runs on its own thread with its own runtime, so it can be used from tokio, async-std,
+//! smol or plain threads alike. It stops when the [`Sandbox`] is dropped.
+//!
+//! ```
+//! use chinaums::netpay::PaymentQuery;
+//! use chinaums::Client;
+//! use chinaums_sandbox::{Sandbox, DEMO_INST_MID, DEMO_MID, DEMO_PAID_ORDER, DEMO_TID};
+//!
+//! let sandbox = Sandbox::start_demo()?;
+//! let client = Client::new(sandbox.credentials(), sandbox.environment());
+//! let query = PaymentQuery::new(DEMO_MID, DEMO_TID, DEMO_INST_MID, DEMO_PAID_ORDER);
+//! let request = client.prepare(&query)?; // send it with any HTTP client
+//! assert!(request.uri().to_string().starts_with(&sandbox.base_url()));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, SystemTime};
+
+use chinaums::{Credentials, Environment, Fen, TradeStatus};
+
+mod gateway;
+mod http;
+mod server;
+mod state;
+mod tls;
+
+use state::Shared;
+
+/// The demo merchant number (`mid`) of the seeded orders.
+pub const DEMO_MID: &str = "898201612345678";
+/// The demo terminal number (`tid`) of the seeded orders.
+pub const DEMO_TID: &str = "88880001";
+/// The demo business type (`instMid`) of the seeded orders.
+pub const DEMO_INST_MID: &str = "YUEDANDEFAULT";
+/// A paid order: `TRADE_SUCCESS`, `totalAmount` 100 sent as the JSON string `"100"`.
+pub const DEMO_PAID_ORDER: &str = "3194DEMOPAID0001";
+/// An unpaid order: `WAIT_BUYER_PAY`, `totalAmount` 2500 sent as a JSON number.
+pub const DEMO_UNPAID_ORDER: &str = "3194DEMOUNPAID0001";
+/// A refunded order: `TRADE_REFUND`, `totalAmount` 880 (fully refunded), JSON numbers.
+pub const DEMO_REFUNDED_ORDER: &str = "3194DEMOREFUND0001";
+/// A closed order: `TRADE_CLOSED`, `totalAmount` 1200, JSON numbers.
+pub const DEMO_CLOSED_ORDER: &str = "3194DEMOCLOSED0001";
+/// The appId the sandbox accepts unless told otherwise.
+pub const DEFAULT_APP_ID: &str = "chinaums-sandbox-app-id";
+/// The appKey the sandbox accepts unless told otherwise (not a secret: sandbox only).
+pub const DEFAULT_APP_KEY: &str = "chinaums-sandbox-app-key-not-a-secret";
+
+/// The path of the payment-result query.
+pub const QUERY_PATH: &str = chinaums::netpay::query::PATH;
+/// The path of the token endpoint.
+pub const TOKEN_PATH: &str = chinaums::auth::token::PATH;
+/// How long an access token lives on the sandbox clock.
+pub const TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
+/// How many access tokens may be valid at once for one appId; one more evicts the oldest.
+pub const MAX_TOKENS_PER_APP: usize = 10;
+/// The largest request body accepted; a larger one gets HTTP 413.
+pub const MAX_BODY_BYTES: usize = http::MAX_BODY;
+
+/// A misbehaviour to inject into the answer to a request (the request is read first).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// Wait this long, then answer normally.
+    Delay(Duration),
+    /// Read the request, then close the socket without answering.
+    DropConnection,
+    /// HTTP 500, `text/plain` body `Internal Server Error`.
+    InternalServerError,
+    /// HTTP 200, `application/json`, a body that is not JSON.
+    Garbage,
+    /// HTTP 200, a valid HTTP message whose JSON body (the normal answer) is cut in half.
+    TruncatedJson,
+    /// HTTP 200 announcing the full `Content-Length`, half the body, then the socket closes.
+    CutConnectionMidBody,
+    /// HTTP 200, a syntactically valid JSON body of about this many bytes (the normal answer
+    /// padded with a `"padding"` string field).
+    HugeBody(usize),
+}
+
+/// An order in the sandbox's order book, keyed by `mid` + `merOrderId`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Order {
+    /// `mid`: merchant number.
+    pub mid: String,
+    /// `tid`: terminal number.
+    pub tid: String,
+    /// `instMid`: business type; a query must name the same one or gets `NO_ORDER`.
+    pub inst_mid: String,
+    /// `merOrderId`: the merchant's order number.
+    pub mer_order_id: String,
+    /// `totalAmount`.
+    pub total_amount: Fen,
+    /// `status`.
+    pub status: TradeStatus,
+    /// Answer amounts as JSON strings (`"100"`) instead of numbers, like the official example
+    /// (which keeps `invoiceAmount` a number; so does the sandbox).
+    pub amounts_as_strings: bool,
+    /// `payTime` (`yyyy-MM-dd HH:mm:ss`).
+    pub pay_time: Option<String>,
+    /// `targetSys`, e.g. `WXPay`.
+    pub target_sys: Option<String>,
+    /// `refundAmount` (an extra field of real responses), when set.
+    pub refund_amount: Option<Fen>,
+}
+
+impl Order {
+    /// [`DEMO_MID`] / [`DEMO_TID`] / [`DEMO_INST_MID`], the given id, amount and status.
+    pub fn new(mer_order_id: &str, total_amount: Fen, status: TradeStatus) -> Order {
+        Order {
+            mid: DEMO_MID.to_owned(),
+            tid: DEMO_TID.to_owned(),
+            inst_mid: DEMO_INST_MID.to_owned(),
+            mer_order_id: mer_order_id.to_owned(),
+            total_amount,
+            status,
+            amounts_as_strings: false,
+            pay_time: None,
+            target_sys: None,
+            refund_amount: None,
+        }
+    }
+
+    /// The four demo orders that [`SandboxBuilder::seed_demo`] inserts.
+    pub fn demo_orders() -> Vec<Order> {
+        vec![
+            Order {
+                amounts_as_strings: true,
+                pay_time: Some("2024-01-01 12:00:05".into()),
+                target_sys: Some("WXPay".into()),
+                ..Order::new(DEMO_PAID_ORDER, Fen(100), TradeStatus::TradeSuccess)
+            },
+            Order::new(DEMO_UNPAID_ORDER, Fen(2500), TradeStatus::WaitBuyerPay),
+            Order {
+                pay_time: Some("2024-01-02 09:30:00".into()),
+                target_sys: Some("Alipay 2.0".into()),
+                refund_amount: Some(Fen(880)),
+                ..Order::new(DEMO_REFUNDED_ORDER, Fen(880), TradeStatus::TradeRefund)
+            },
+            Order::new(DEMO_CLOSED_ORDER, Fen(1200), TradeStatus::TradeClosed),
+        ]
+    }
+}
+
+/// Configures a [`Sandbox`] before it starts.
+#[derive(Clone)]
+pub struct SandboxBuilder {
+    app_id: String,
+    app_key: String,
+    port: u16,
+    seed_demo: bool,
+    max_skew: Duration,
+    tls: bool,
+    log_requests: bool,
+}
+
+impl fmt::Debug for SandboxBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SandboxBuilder")
+            .field("app_id", &self.app_id)
+            .field("app_key", &"<redacted>")
+            .field("port", &self.port)
+            .field("seed_demo", &self.seed_demo)
+            .field("max_skew", &self.max_skew)
+            .field("tls", &self.tls)
+            .field("log_requests", &self.log_requests)
+            .finish()
+    }
+}
+
+impl Default for SandboxBuilder {
+    fn default() -> Self {
+        SandboxBuilder {
+            app_id: DEFAULT_APP_ID.to_owned(),
+            app_key: DEFAULT_APP_KEY.to_owned(),
+            port: 0,
+            seed_demo: false,
+            max_skew: Duration::from_secs(600),
+            tls: false,
+            log_requests: false,
+        }
+    }
+}
+
+impl SandboxBuilder {
+    /// The appId to accept (default [`DEFAULT_APP_ID`]).
+    pub fn app_id(mut self, id: impl Into<String>) -> Self {
+        self.app_id = id.into();
+        self
+    }
+
+    /// The appKey to accept (default [`DEFAULT_APP_KEY`]).
+    pub fn app_key(mut self, key: impl Into<String>) -> Self {
+        self.app_key = key.into();
+        self
+    }
+
+    /// The port on 127.0.0.1; 0 (the default) picks a free one.
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
+    /// Whether to insert the demo orders (default false).
+    pub fn seed_demo(mut self, yes: bool) -> Self {
+        self.seed_demo = yes;
+        self
+    }
+
+    /// How far a request's timestamps may be from the sandbox clock (default 10 minutes).
+    pub fn max_skew(mut self, d: Duration) -> Self {
+        self.max_skew = d;
+        self
+    }
+
+    /// Serve HTTPS with a generated certificate for 127.0.0.1 and localhost (default false);
+    /// trust [`Sandbox::ca_cert_pem`].
+    pub fn tls(mut self, yes: bool) -> Self {
+        self.tls = yes;
+        self
+    }
+
+    /// Print one line per request to stderr (method, path, status, errCode; never secrets).
+    pub fn log_requests(mut self, yes: bool) -> Self {
+        self.log_requests = yes;
+        self
+    }
+
+    /// Binds 127.0.0.1 and starts serving on a background thread; returns once the listener
+    /// is bound.
+    pub fn start(self) -> std::io::Result<Sandbox> {
+        let invalid = |why: &str| std::io::Error::new(std::io::ErrorKind::InvalidInput, why);
+        if self.app_id.is_empty()
+            || !self
+                .app_id
+                .bytes()
+                .all(|b| b.is_ascii_graphic() && b != b'"' && b != b',')
+        {
+            return Err(invalid(
+                "appId must be non-empty printable ASCII without `\"` or `,`",
+            ));
+        }
+        if self.app_key.is_empty() {
+            return Err(invalid("appKey must not be empty"));
+        }
+        let tls = if self.tls {
+            Some(tls::Identity::generate()?)
+        } else {
+            None
+        };
+        let shared = Arc::new(Shared::new(
+            self.app_id,
+            self.app_key,
+            self.max_skew,
+            self.log_requests,
+        ));
+        if self.seed_demo {
+            for order in Order::demo_orders() {
+                shared.insert_order(order);
+            }
+        }
+        let ca_pem = tls.as_ref().map(|t| t.ca_pem.clone());
+        let running = server::start(Arc::clone(&shared), self.port, tls)?;
+        let scheme = if ca_pem.is_some() { "https" } else { "http" };
+        let base_url = format!("{scheme}://{}", running.addr);
+        Ok(Sandbox {
+            shared,
+            addr: running.addr,
+            base_url,
+            ca_pem,
+            running: Some(running),
+        })
+    }
+}
+
+/// A running sandbox gateway. Stops (closing every connection) when dropped.
+pub struct Sandbox {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    base_url: String,
+    ca_pem: Option<String>,
+    running: Option<server::Running>,
+}
+
+impl fmt::Debug for Sandbox {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sandbox")
+            .field("base_url", &self.base_url)
+            .field("app_id", &self.shared.app_id)
+            .field("app_key", &"<redacted>")
+            .finish_non_exhaustive()
+    }
+}
+
+impl Sandbox {
+    /// A builder with the defaults: ephemeral port, default credentials, no orders, plain HTTP.
+    pub fn builder() -> SandboxBuilder {
+        SandboxBuilder::default()
+    }
+
+    /// Ephemeral port on 127.0.0.1, default credentials, demo orders seeded.
+    pub fn start_demo() -> std::io::Result<Sandbox> {
+        Sandbox::builder().seed_demo(true).start()
+    }
+
+    /// `http://127.0.0.1:PORT` (`https://` with TLS), without a trailing `/`.
+    pub fn base_url(&self) -> String {
+        self.base_url.clone()
+    }
+
+    /// The bound address (always 127.0.0.1).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    /// `Environment::custom(base_url)`.
+    pub fn environment(&self) -> Environment {
+        Environment::custom(&self.base_url)
+            .unwrap_or_else(|_| Environment::Custom(self.base_url.clone()))
+    }
+
+    /// The accepted appId and appKey.
+    pub fn credentials(&self) -> Credentials {
+        Credentials::new(self.shared.app_id.clone(), self.shared.app_key.clone())
+    }
+
+    /// The accepted appId.
+    pub fn app_id(&self) -> &str {
+        &self.shared.app_id
+    }
+
+    /// The accepted appKey.
+    pub fn app_key(&self) -> &str {
+        &self.shared.app_key
+    }
+
+    /// Adds `order` to the order book, replacing any order with the same `mid` + `merOrderId`.
+    pub fn insert_order(&self, order: Order) {
+        self.shared.insert_order(order);
+    }
+
+    /// The order with this `mid` and `merOrderId`, if any.
+    pub fn order(&self, mid: &str, mer_order_id: &str) -> Option<Order> {
+        self.shared.order(mid, mer_order_id)
+    }
+
+    /// Removes an order; returns it if it was there.
+    pub fn remove_order(&self, mid: &str, mer_order_id: &str) -> Option<Order> {
+        self.shared.remove_order(mid, mer_order_id)
+    }
+
+    /// Injects `fault` into the answer to the next business request only (any request not
+    /// to the token endpoint). Replaces a previously injected one-shot fault.
+    pub fn inject_fault(&self, fault: Fault) {
+        self.shared.with_state(|s| s.next_fault = Some(fault));
+    }
+
+    /// Injects `fault` into every business request until cleared with `None`. A one-shot
+    /// fault from [`Sandbox::inject_fault`] takes precedence for its one request.
+    pub fn set_fault(&self, fault: Option<Fault>) {
+        self.shared.with_state(|s| s.fault = fault);
+    }
+
+    /// Like [`Sandbox::inject_fault`], for the next request to the token endpoint.
+    pub fn inject_token_fault(&self, fault: Fault) {
+        self.shared.with_state(|s| s.next_token_fault = Some(fault));
+    }
+
+    /// Like [`Sandbox::set_fault`], for requests to the token endpoint.
+    pub fn set_token_fault(&self, fault: Option<Fault>) {
+        self.shared.with_state(|s| s.token_fault = fault);
+    }
+
+    /// Moves the sandbox's own clock forward (token expiry, timestamp freshness).
+    pub fn advance_clock(&self, by: Duration) {
+        self.shared.with_state(|s| s.clock_offset += by);
+    }
+
+    /// "Now" on the sandbox's clock: the system clock plus every [`Sandbox::advance_clock`].
+    pub fn now(&self) -> SystemTime {
+        self.shared.now()
+    }
+
+    /// Business requests received (every request not to the token endpoint, any outcome,
+    /// faulted ones included).
+    pub fn request_count(&self) -> usize {
+        self.shared.requests.load(Ordering::SeqCst)
+    }
+
+    /// Successful `POST /v1/token/access` (tokens issued).
+    pub fn token_fetch_count(&self) -> usize {
+        self.shared.token_fetches.load(Ordering::SeqCst)
+    }
+
+    /// TCP connections accepted (to test connection reuse).
+    pub fn connection_count(&self) -> usize {
+        self.shared.connections.load(Ordering::SeqCst)
+    }
+
+    /// How many access tokens are valid right now (on the sandbox clock).
+    pub fn valid_token_count(&self) -> usize {
+        self.shared.valid_token_count()
+    }
+
+    /// Invalidates every access token (as if the platform had revoked them).
+    pub fn revoke_tokens(&self) {
+        self.shared.with_state(|s| s.tokens.clear());
+    }
+
+    /// With TLS: the PEM of the generated CA certificate that signed the server certificate.
+    pub fn ca_cert_pem(&self) -> Option<String> {
+        self.ca_pem.clone()
+    }
+
+    /// Stops the server and closes every connection; returns once the server thread ended.
+    pub fn shutdown(mut self) {
+        self.stop();
+    }
+
+    fn stop(&mut self) {
+        if let Some(running) = self.running.take() {
+            running.stop();
+        }
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}

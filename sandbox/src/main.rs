@@ -1,0 +1,121 @@
+//! `chinaums-sandbox`: runs the local ChinaUMS gateway emulator until Ctrl-C.
+#![forbid(unsafe_code)]
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use chinaums::Fen;
+use chinaums_sandbox::{DEFAULT_APP_ID, DEFAULT_APP_KEY, Order, Sandbox};
+use clap::Parser;
+
+/// A local emulator of the ChinaUMS netpay gateway (OPEN-BODY-SIG, OPEN-ACCESS-TOKEN,
+/// POST /v1/netpay/query). Binds 127.0.0.1 only.
+#[derive(Debug, Parser)]
+#[command(name = "chinaums-sandbox", version)]
+struct Args {
+    /// Port on 127.0.0.1; 0 picks a free one.
+    #[arg(long, default_value_t = 0)]
+    port: u16,
+    /// The appId to accept.
+    #[arg(long, default_value = DEFAULT_APP_ID)]
+    app_id: String,
+    /// The appKey to accept.
+    #[arg(long, default_value = DEFAULT_APP_KEY)]
+    app_key: String,
+    /// Insert the demo orders (paid, unpaid, refunded, closed).
+    #[arg(long)]
+    seed_demo: bool,
+    /// Serve HTTPS with a generated certificate; the CA to trust is printed.
+    #[arg(long)]
+    tls: bool,
+    /// With --tls, also write the CA certificate (PEM) to this file.
+    #[arg(long, requires = "tls")]
+    ca_out: Option<PathBuf>,
+    /// Do not print a line per request.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+fn amount(fen: Fen, as_string: bool) -> String {
+    if as_string {
+        format!("\"{}\"", fen.get())
+    } else {
+        fen.get().to_string()
+    }
+}
+
+fn describe(order: &Order) -> String {
+    let mut line = format!(
+        "  merOrderId={:<20} mid={} tid={} instMid={} status={:<15} totalAmount={}",
+        order.mer_order_id,
+        order.mid,
+        order.tid,
+        order.inst_mid,
+        order.status.as_str(),
+        amount(order.total_amount, order.amounts_as_strings),
+    );
+    if let Some(refund) = order.refund_amount {
+        line.push_str(&format!(
+            " refundAmount={}",
+            amount(refund, order.amounts_as_strings)
+        ));
+    }
+    line
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let sandbox = match Sandbox::builder()
+        .port(args.port)
+        .app_id(args.app_id)
+        .app_key(args.app_key)
+        .seed_demo(args.seed_demo)
+        .tls(args.tls)
+        .log_requests(!args.quiet)
+        .start()
+    {
+        Ok(sandbox) => sandbox,
+        Err(e) => {
+            eprintln!("chinaums-sandbox: cannot start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    println!("chinaums-sandbox listening on {}", sandbox.base_url());
+    println!("  appId:  {}", sandbox.app_id());
+    println!("  appKey: {}", sandbox.app_key());
+    if let Some(pem) = sandbox.ca_cert_pem() {
+        if let Some(path) = &args.ca_out {
+            if let Err(e) = std::fs::write(path, &pem) {
+                eprintln!("chinaums-sandbox: cannot write {}: {e}", path.display());
+                return ExitCode::FAILURE;
+            }
+            println!("  CA certificate written to {}", path.display());
+        }
+        println!("  CA certificate to trust:\n{pem}");
+    }
+    if args.seed_demo {
+        println!("demo orders:");
+        for order in Order::demo_orders() {
+            println!("{}", describe(&order));
+        }
+    }
+    println!("endpoints: POST /v1/netpay/query, POST /v1/token/access. Ctrl-C to stop.");
+
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("chinaums-sandbox: cannot wait for Ctrl-C: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if let Err(e) = runtime.block_on(tokio::signal::ctrl_c()) {
+        eprintln!("chinaums-sandbox: cannot wait for Ctrl-C: {e}");
+        return ExitCode::FAILURE;
+    }
+    println!("stopping");
+    sandbox.shutdown();
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,1114 @@
+//! The sandbox at the byte level: requests signed by the real core, sent over plain
+//! `std::net::TcpStream`s, answers read and checked byte for byte.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::time::Duration;
+
+use chinaums::auth::{body_sig, token};
+use chinaums::netpay::PaymentQuery;
+use chinaums::netpay::query::PATH;
+use chinaums::{Credentials, Error, Fen, PaymentState, TradeStatus};
+use chinaums_sandbox::{
+    DEMO_CLOSED_ORDER, DEMO_INST_MID, DEMO_MID, DEMO_PAID_ORDER, DEMO_REFUNDED_ORDER, DEMO_TID,
+    DEMO_UNPAID_ORDER, Fault, Order, Sandbox,
+};
+use common::*;
+use serde_json::{Value, json};
+
+/// The seed doc's example response fields, in its order (it spells `responseTimeStamp`; real
+/// responses and the sandbox use `responseTimestamp`), then the sandbox's extra `connectSys`.
+const SEED_FIELDS: &[&str] = &[
+    "errCode",
+    "errMsg",
+    "responseTimestamp",
+    "mid",
+    "tid",
+    "instMid",
+    "billFunds",
+    "billFundsDesc",
+    "payTime",
+    "couponMerchantContribute",
+    "couponOtherContribute",
+    "msgId",
+    "srcReserve",
+    "attachedData",
+    "seqId",
+    "settleRefId",
+    "refId",
+    "status",
+    "totalAmount",
+    "merName",
+    "merOrderId",
+    "targetOrderId",
+    "targetSys",
+    "targetStatus",
+    "buyerId",
+    "targetMid",
+    "bankCardNo",
+    "bankInfo",
+    "buyerPayAmount",
+    "buyerUsername",
+    "couponAmount",
+    "invoiceAmount",
+    "receiptAmount",
+    "settleDate",
+    "subBuyerId",
+    "activityIds",
+    "yxlmAmount",
+    "secureStatus",
+    "authIdRespCd",
+    "connectSys",
+];
+
+/// The keys of a JSON object in wire order.
+fn keys_in_order(body: &[u8]) -> Vec<String> {
+    // serde_json's Map sorts keys; read them in order with a streaming visitor instead.
+    struct Keys(Vec<String>);
+    impl<'de> serde::Deserialize<'de> for Keys {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl<'de> serde::de::Visitor<'de> for V {
+                type Value = Keys;
+                fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                    f.write_str("an object")
+                }
+                fn visit_map<A: serde::de::MapAccess<'de>>(
+                    self,
+                    mut map: A,
+                ) -> Result<Keys, A::Error> {
+                    let mut keys = Vec::new();
+                    while let Some((k, _)) = map.next_entry::<String, serde::de::IgnoredAny>()? {
+                        keys.push(k);
+                    }
+                    Ok(Keys(keys))
+                }
+            }
+            d.deserialize_map(V)
+        }
+    }
+    serde_json::from_slice::<Keys>(body).unwrap().0
+}
+
+#[test]
+fn demo_orders_answer_with_status_amounts_and_the_seed_field_set() {
+    let sandbox = Sandbox::start_demo().unwrap();
+    let cases = [
+        (
+            DEMO_PAID_ORDER,
+            "TRADE_SUCCESS",
+            json!("100"),
+            PaymentState::Paid,
+        ),
+        (
+            DEMO_UNPAID_ORDER,
+            "WAIT_BUYER_PAY",
+            json!(2500),
+            PaymentState::NotPaid,
+        ),
+        (
+            DEMO_REFUNDED_ORDER,
+            "TRADE_REFUND",
+            json!(880),
+            PaymentState::Refunded,
+        ),
+        (
+            DEMO_CLOSED_ORDER,
+            "TRADE_CLOSED",
+            json!(1200),
+            PaymentState::Closed,
+        ),
+    ];
+    for (id, status, total, state) in cases {
+        let query = query(id).msg_id("msg-42").src_reserve("保留");
+        let client = client(&sandbox);
+        let raw = send(&sandbox, &client.prepare(&query).unwrap());
+        assert_eq!(raw.status, 200, "{id}");
+        assert_eq!(
+            raw.header("content-type"),
+            Some("application/json;charset=UTF-8")
+        );
+        let json = raw.json();
+        assert_eq!(json["errCode"], "SUCCESS", "{id}: {json}");
+        assert_eq!(json["status"], status, "{id}");
+        assert_eq!(json["totalAmount"], total, "{id}");
+        assert_eq!(json["merOrderId"], id);
+        assert_eq!(json["mid"], DEMO_MID);
+        assert_eq!(json["tid"], DEMO_TID);
+        assert_eq!(json["instMid"], DEMO_INST_MID);
+        assert_eq!(json["msgId"], "msg-42");
+        assert_eq!(json["srcReserve"], "保留");
+        let keys = keys_in_order(&raw.body);
+        let expected: Vec<&str> = if id == DEMO_REFUNDED_ORDER {
+            SEED_FIELDS
+                .iter()
+                .copied()
+                .chain(["refundAmount"])
+                .collect()
+        } else {
+            SEED_FIELDS.to_vec()
+        };
+        assert_eq!(keys, expected, "{id}");
+        // The real core decodes it.
+        let answer = client.parse::<PaymentQuery>(&raw.to_http()).unwrap();
+        assert_eq!(answer.state(), state, "{id}");
+        assert_eq!(answer.status, Some(TradeStatus::from_wire(status)));
+        let fen = total
+            .as_u64()
+            .or_else(|| total.as_str().and_then(|s| s.parse().ok()))
+            .unwrap();
+        assert_eq!(answer.total_amount, Some(Fen(fen)));
+        assert_eq!(
+            answer.response_timestamp.unwrap().as_str().len(),
+            "2024-01-01 12:00:00".len()
+        );
+    }
+}
+
+#[test]
+fn amounts_follow_the_orders_shape() {
+    let sandbox = Sandbox::start_demo().unwrap();
+    let paid = send(&sandbox, &signed_query(&sandbox, DEMO_PAID_ORDER)).json();
+    // Strings, except invoiceAmount which the seed example sends as a number.
+    for field in [
+        "totalAmount",
+        "buyerPayAmount",
+        "receiptAmount",
+        "couponAmount",
+    ] {
+        assert!(paid[field].is_string(), "{field}: {paid}");
+    }
+    assert_eq!(paid["invoiceAmount"], json!(100));
+    assert_eq!(paid["payTime"], "2024-01-01 12:00:05");
+    assert_eq!(paid["settleDate"], "2024-01-01");
+    assert_eq!(paid["targetSys"], "WXPay");
+    assert_eq!(paid["billFunds"], "现金:100");
+    let unpaid = send(&sandbox, &signed_query(&sandbox, DEMO_UNPAID_ORDER)).json();
+    for field in [
+        "totalAmount",
+        "buyerPayAmount",
+        "receiptAmount",
+        "invoiceAmount",
+    ] {
+        assert!(unpaid[field].is_u64(), "{field}: {unpaid}");
+    }
+    assert_eq!(unpaid["buyerPayAmount"], json!(0));
+    assert_eq!(unpaid["payTime"], "");
+    let refunded = send(&sandbox, &signed_query(&sandbox, DEMO_REFUNDED_ORDER)).json();
+    assert_eq!(refunded["refundAmount"], json!(880));
+    assert_eq!(refunded["targetSys"], "Alipay 2.0");
+}
+
+#[test]
+fn inserted_orders_are_served_and_replaced() {
+    let sandbox = Sandbox::builder().start().unwrap();
+    assert_eq!(sandbox.order(DEMO_MID, DEMO_PAID_ORDER), None, "not seeded");
+    let order = Order {
+        amounts_as_strings: true,
+        ..Order::new("3194CUSTOM000001", Fen(12_345), TradeStatus::NewOrder)
+    };
+    sandbox.insert_order(order.clone());
+    assert_eq!(
+        sandbox.order(DEMO_MID, "3194CUSTOM000001"),
+        Some(order.clone())
+    );
+    let json = send(&sandbox, &signed_query(&sandbox, "3194CUSTOM000001")).json();
+    assert_eq!(json["status"], "NEW_ORDER");
+    assert_eq!(json["totalAmount"], "12345");
+    sandbox.insert_order(Order {
+        status: TradeStatus::TradeSuccess,
+        ..order
+    });
+    let json = send(&sandbox, &signed_query(&sandbox, "3194CUSTOM000001")).json();
+    assert_eq!(json["status"], "TRADE_SUCCESS");
+    assert!(sandbox.remove_order(DEMO_MID, "3194CUSTOM000001").is_some());
+    let json = send(&sandbox, &signed_query(&sandbox, "3194CUSTOM000001")).json();
+    assert_eq!(json["errCode"], "NO_ORDER");
+}
+
+#[test]
+fn unknown_orders_and_wrong_inst_mid_are_no_order() {
+    let sandbox = Sandbox::start_demo().unwrap();
+    let client = client(&sandbox);
+    let raw = send(&sandbox, &signed_query(&sandbox, "3194NOSUCHORDER1"));
+    assert_eq!(raw.status, 200);
+    let json = raw.json();
+    assert_eq!(json["errCode"], "NO_ORDER");
+    assert_eq!(json["errMsg"], "订单不存在");
+    assert_eq!(json["merOrderId"], "3194NOSUCHORDER1");
+    match client.parse::<PaymentQuery>(&raw.to_http()) {
+        Err(Error::Platform(e)) => assert_eq!(e.err_code, "NO_ORDER"),
+        other => panic!("{other:?}"),
+    }
+    // The order exists, but under another business type.
+    let wrong = PaymentQuery::new(DEMO_MID, DEMO_TID, "MINIDEFAULT", DEMO_PAID_ORDER);
+    let json = send(&sandbox, &client.prepare(&wrong).unwrap()).json();
+    assert_eq!(json["errCode"], "NO_ORDER");
+    // Another merchant.
+    let other = PaymentQuery::new("898201600000000", DEMO_TID, DEMO_INST_MID, DEMO_PAID_ORDER);
+    let json = send(&sandbox, &client.prepare(&other).unwrap()).json();
+    assert_eq!(json["errCode"], "NO_ORDER");
+}
+
+#[test]
+fn a_wrong_app_key_is_bad_sign() {
+    let sandbox = Sandbox::start_demo().unwrap();
+    let wrong = client_with(
+        &sandbox,
+        Credentials::new(sandbox.app_id(), "not-the-key"),
+        sandbox.now(),
+    );
+    let raw = send(&sandbox, &wrong.prepare(&query(DEMO_PAID_ORDER)).unwrap());
+    assert_eq!(raw.status, 401);
+    assert_eq!(raw.err_code(), "BAD_SIGN");
+    assert!(raw.json()["errInfo"].is_string());
+    match wrong.parse::<PaymentQuery>(&raw.to_http()) {
+        Err(Error::Platform(e)) => assert_eq!(e.err_code, "BAD_SIGN"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_tampered_body_is_bad_sign() {
+    let sandbox = Sandbox::start_demo().unwrap();
+    let mut request = signed_query(&sandbox, DEMO_UNPAID_ORDER);
+    // Same length, another (existing) order: only the digest can tell.
+    let body = String::from_utf8(request.body().clone()).unwrap();
+    let tampered = body.replace("3194DEMOUNPAID0001", "3194DEMOREFUND0001");
+    assert_ne!(body, tampered);
+    *request.body_mut() = tampered.into_bytes();
+    let raw = send(&sandbox, &request);
+    assert_eq!(raw.status, 401);
+    assert_eq!(raw.err_code(), "BAD_SIGN");
+    // Even one added space breaks it.
+    let mut request = signed_query(&sandbox, DEMO_UNPAID_ORDER);
+    request.body_mut().push(b' ');
+    assert_eq!(send(&sandbox, &request).err_code(), "BAD_SIGN");
+    // The untouched request passes.
+    let request = signed_query(&sandbox, DEMO_UNPAID_ORDER);
+    assert_eq!(send(&sandbox, &request).err_code(), "SUCCESS");
+}
+
+#[test]
+fn an_unknown_app_id_is_1002() {
+    let sandbox = Sandbox::start_demo().unwrap();
+    let stranger = client_with(
+        &sandbox,
+        Credentials::new("someone-else", sandbox.app_key()),
+        sandbox.now(),
+    );
+    let raw = send(
+        &sandbox,
+        &stranger.prepare(&query(DEMO_PAID_ORDER)).unwrap(),
+    );
+    assert_eq!(raw.status, 401);
+    assert_eq!(raw.err_code(), "1002");
+}
+
+#[test]
+fn custom_credentials_are_the_ones_accepted() {
+    let sandbox = Sandbox::builder()
+        .app_id("10037e6f6a4e6da4016a670fd4530012")
+        .app_key("f7a74b6c02ae4e1e94aaba311c04acf2")
+        .seed_demo(true)
+        .start()
+        .unwrap();
+    assert_eq!(sandbox.app_id(), "10037e6f6a4e6da4016a670fd4530012");
+    assert_eq!(
+        sandbox.credentials().app_key(),
+        "f7a74b6c02ae4e1e94aaba311c04acf2"
+    );
+    let raw = send(&sandbox, &signed_query(&sandbox, DEMO_PAID_ORDER));
+    assert_eq!(raw.err_code(), "SUCCESS");
+    let default = client_with(
+        &sandbox,
+        Credentials::new(
+            chinaums_sandbox::DEFAULT_APP_ID,
+            chinaums_sandbox::DEFAULT_APP_KEY,
+        ),
+        sandbox.now(),
+    );
+    let raw = send(&sandbox, &default.prepare(&query(DEMO_PAID_ORDER)).unwrap());
+    assert_eq!(raw.err_code(), "1002");
+    assert!(!format!("{sandbox:?}").contains("f7a74b6c02ae4e1e94aaba311c04acf2"));
+    assert!(!format!("{:?}", Sandbox::builder().app_key("sekrit-key")).contains("sekrit-key"));
+}
+
+#[test]
+fn bad_builder_credentials_are_refused() {
+    assert!(Sandbox::builder().app_id("").start().is_err());
+    assert!(Sandbox::builder().app_id("a\"b").start().is_err());
+    assert!(Sandbox::builder().app_key("").start().is_err());
+}
+
+#[test]
+fn stale_timestamps_are_rejected_against_the_sandbox_clock() {
+    let sandbox = Sandbox::start_demo().unwrap();
+    // Signed now; the sandbox clock then runs 11 minutes ahead.
+    let request = signed_query(&sandbox, DEMO_PAID_ORDER);
+    sandbox.advance_clock(Duration::from_secs(11 * 60));
+    let raw = send(&sandbox, &request);
+    assert_eq!(raw.status, 401);
+    assert_eq!(raw.err_code(), "ABNORMAL_REQUEST_TIME");
+    // A client whose clock matches the sandbox's is fine.
+    let synced = client_at_sandbox_time(&sandbox);
+    let raw = send(&sandbox, &synced.prepare(&query(DEMO_PAID_ORDER)).unwrap());
+    assert_eq!(raw.err_code(), "SUCCESS");
+    // A client in the past (a UTC clock looks 8 hours off) is refused.
+    let past = client_with(
+        &sandbox,
+        sandbox.credentials(),
+        sandbox.now() - Duration::from_secs(8 * 3600),
+    );
+    let raw = send(&sandbox, &past.prepare(&query(DEMO_PAID_ORDER)).unwrap());
+    assert_eq!(raw.err_code(), "ABNORMAL_REQUEST_TIME");
+    // Within the 10 minutes, both ways.
+    for offset in [-9 * 60i64, 9 * 60] {
+        let at = if offset < 0 {
+            sandbox.now() - Duration::from_secs(offset.unsigned_abs())
+        } else {
+            sandbox.now() + Duration::from_secs(offset as u64)
+        };
+        let near = client_with(&sandbox, sandbox.credentials(), at);
+        let raw = send(&sandbox, &near.prepare(&query(DEMO_PAID_ORDER)).unwrap());
+        assert_eq!(raw.err_code(), "SUCCESS", "{offset}");
+    }
+}
+
+#[test]
+fn max_skew_is_configurable() {
+    let sandbox = Sandbox::builder()
+        .seed_demo(true)
+        .max_skew(Duration::from_secs(5))
+        .start()
+        .unwrap();
+    let late = client_with(
+        &sandbox,
+        sandbox.credentials(),
+        sandbox.now() - Duration::from_secs(60),
+    );
+    let raw = send(&sandbox, &late.prepare(&query(DEMO_PAID_ORDER)).unwrap());
+    assert_eq!(raw.err_code(), "ABNORMAL_REQUEST_TIME");
+    let raw = send(&sandbox, &signed_query(&sandbox, DEMO_PAID_ORDER));
+    assert_eq!(raw.err_code(), "SUCCESS");
+}
+
+#[test]
+fn a_stale_request_timestamp_in_the_body_is_a_business_error() {
+    let sandbox = Sandbox::start_demo().unwrap();
+    let old = time::macros::datetime!(2020-01-01 12:00:00);
+    let query = query(DEMO_PAID_ORDER).request_timestamp(old);
+    let raw = send(&sandbox, &client(&sandbox).prepare(&query).unwrap());
+    assert_eq!(raw.status, 200);
+    assert_eq!(raw.err_code(), "ABNORMAL_REQUEST_TIME");
+}
+
+/// Signs `body` and swaps in `authorization`.
+fn with_authorization(sandbox: &Sandbox, authorization: &str) -> chinaums::http::Request<Vec<u8>> {
+    let mut request = signed_query(sandbox, DEMO_PAID_ORDER);
+    request
+        .headers_mut()
+        .insert("authorization", authorization.parse().unwrap());
+    request
+}
+
+#[test]
+fn malformed_authorization_headers_are_1001() {
+    let sandbox = Sandbox::start_demo().unwrap();
+    let mut missing = signed_query(&sandbox, DEMO_PAID_ORDER);
+    missing.headers_mut().remove("authorization");
+    let raw = send(&sandbox, &missing);
+    assert_eq!(raw.status, 401);
+    assert_eq!(raw.err_code(), "1001");
+    assert!(raw.json()["errInfo"].as_str().unwrap().contains("missing"));
+    for bad in [
+        "OPEN-BODY-SIG",
+        "Bearer abc",
+        r#"OPEN-BODY-SIG AppId="a", Timestamp="t", Nonce="n""#,
+        r#"OPEN-BODY-SIG appid="a", Timestamp="t", Nonce="n", Signature="s""#,
+        "OPEN-ACCESS-TOKEN AccessToken=",
+    ] {
+        let raw = send(&sandbox, &with_authorization(&sandbox, bad));
+        assert_eq!(raw.status, 401, "{bad}");
+        assert_eq!(raw.err_code(), "1001", "{bad}");
+    }
+    // Two Authorization headers.
+    let mut twice = signed_query(&sandbox, DEMO_PAID_ORDER);
+    let value = twice.headers()["authorization"].clone();
+    twice.headers_mut().append("authorization", value);
+    assert_eq!(send(&sandbox, &twice).err_code(), "1001");
+}
+
+#[test]
+fn the_compact_separator_of_the_seed_doc_is_accepted() {
+    let sandbox = Sandbox::start_demo().unwrap();
+    let request = signed_query(&sandbox, DEMO_PAID_ORDER);
+    let compact = request.headers()["authorization"]
+        .to_str()
+        .unwrap()
+        .replace("\", ", "\",");
+    let mut request = request;
+    request
+        .headers_mut()
+        .insert("authorization", compact.parse().unwrap());
+    assert_eq!(send(&sandbox, &request).err_code(), "SUCCESS");
+}
+
+#[test]
+fn a_timestamp_that_does_not_parse_is_412_1000() {
+    let sandbox = Sandbox::start_demo().unwrap();
+    let request = signed_query(&sandbox, DEMO_PAID_ORDER);
+    for timestamp in ["2024-01-01 12:00:00", "2024010112000", "20241301120000"] {
+        let signed = body_sig::sign(
+            sandbox.app_id(),
+            sandbox.app_key(),
+            timestamp,
+            "nonce",
+            request.body(),
+        );
+        let raw = send(
+            &sandbox,
+            &with_authorization(&sandbox, &signed.authorization),
+        );
+        assert_eq!(raw.status, 412, "{timestamp}");
+        assert_eq!(
+            raw.json(),
+            json!({"errCode": "1000", "errInfo": "Timestamp解析失败"})
+        );
+    }
+}
+
+#[test]
+fn field_rule_violations_are_bad_request() {
+    let sandbox = Sandbox::start_demo().unwrap();
+    let client = client(&sandbox);
+    let now = chinaums::types::time::request_timestamp(sandbox.now());
+    let cases = [
+        (
+            json!({"requestTimestamp": now, "mid": "89820161234567", "tid": DEMO_TID, "instMid": DEMO_INST_MID, "merOrderId": DEMO_PAID_ORDER}),
+            "mid: must be exactly 15 characters, got 14",
+        ),
+        (
+            json!({"requestTimestamp": now, "mid": DEMO_MID, "tid": DEMO_TID, "instMid": DEMO_INST_MID, "merOrderId": "12345"}),
+            "merOrderId: must be 6 to 32 characters, got 5",
+        ),
+        (
+            json!({"requestTimestamp": now, "mid": DEMO_MID, "tid": DEMO_TID, "instMid": DEMO_INST_MID}),
+            "merOrderId: is required",
+        ),
+        (
+            json!({"requestTimestamp": "20240101120000", "mid": DEMO_MID, "tid": DEMO_TID, "instMid": DEMO_INST_MID, "merOrderId": DEMO_PAID_ORDER}),
+            "requestTimestamp: must be yyyy-MM-dd HH:mm:ss",
+        ),
+        (
+            json!({"requestTimestamp": now, "mid": DEMO_MID, "tid": 88880001, "instMid": DEMO_INST_MID, "merOrderId": DEMO_PAID_ORDER}),
+            "tid: must be a string",
+        ),
+        (
+            json!({"requestTimestamp": now, "mid": DEMO_MID, "tid": DEMO_TID, "instMid": DEMO_INST_MID, "merOrderId": DEMO_PAID_ORDER, "msgId": "x".repeat(65)}),
+            "msgId: must be at most 64 characters, got 65",
+        ),
+    ];
+    for (body, message) in cases {
+        let request = client
+            .sign_request(PATH, serde_json::to_vec(&body).unwrap())
+            .unwrap();
+        let raw = send(&sandbox, &request);
+        assert_eq!(raw.status, 200, "{message}");
+        let json = raw.json();
+        assert_eq!(json["errCode"], "BAD_REQUEST", "{message}");
+        assert_eq!(json["errMsg"], message);
+    }
+}
+
+#[test]
+fn a_body_that_is_not_a_json_object_is_400() {
+    let sandbox = Sandbox::start_demo().unwrap();
+    let client = client(&sandbox);
+    for body in [&b"[1,2]"[..], b"not json", b""] {
+        let request = client.sign_request(PATH, body.to_vec()).unwrap();
+        let raw = send(&sandbox, &request);
+        assert_eq!(raw.status, 400, "{body:?}");
+        assert_eq!(raw.err_code(), "BAD_REQUEST");
+        assert!(raw.json()["errInfo"].is_string());
+    }
+}
+
+#[test]
+fn unknown_paths_are_404_and_other_methods_405() {
+    let sandbox = Sandbox::start_demo().unwrap();
+    let raw = send_raw(
+        &sandbox,
+        b"POST /v1/netpay/nope HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}",
+    );
+    assert_eq!(raw.status, 404);
+    assert!(raw.json()["errInfo"].is_string());
+    for method in ["GET", "PUT", "DELETE"] {
+        let raw = send_raw(
+            &sandbox,
+            format!("{method} /v1/netpay/query HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes(),
+        );
+        assert_eq!(raw.status, 405, "{method}");
+        assert_eq!(raw.header("allow"), Some("POST"));
+        assert!(raw.json()["errCode"].is_string());
+    }
+    let raw = send_raw(
+        &sandbox,
+        b"GET /v1/token/access HTTP/1.1\r\nHost: x\r\n\r\n",
+    );
+    assert_eq!(raw.status, 405);
+}
+
+#[test]
+fn a_body_over_1_mib_is_413_and_the_client_sees_it() {
+    let sandbox = Sandbox::start_demo().unwrap();
+    // Announced only: refused before the body is read.
+    let raw = send_raw(
+        &sandbox,
+        b"POST /v1/netpay/query HTTP/1.1\r\nHost: x\r\nContent-Length: 1048577\r\n\r\n",
+    );
+    assert_eq!(raw.status, 413);
+    assert_eq!(raw.header("connection"), Some("close"));
+    // Sent in full: the client still reads the 413 rather than a reset.
+    let mut stream = connect(&sandbox);
+    let body = vec![b' '; 2 * 1024 * 1024];
+    stream
+        .write_all(
+            format!(
+                "POST /v1/netpay/query HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n",
+                body.len()
+            )
+            .as_bytes(),
+        )
+        .unwrap();
+    let _ = stream.write_all(&body);
+    let raw = read_response(&mut stream).unwrap();
+    assert_eq!(raw.status, 413);
+    // Exactly 1 MiB is accepted (and then fails authentication).
+    let raw = send_raw(
+        &sandbox,
+        &[
+            &b"POST /v1/netpay/query HTTP/1.1\r\nHost: x\r\nContent-Length: 1048576\r\n\r\n"[..],
+            &vec![b' '; 1024 * 1024],
+        ]
+        .concat(),
+    );
+    assert_eq!(raw.status, 401);
+}
+
+#[test]
+fn chunked_bodies_expect_continue_and_pipelining_work() {
+    let sandbox = Sandbox::start_demo().unwrap();
+    let request = signed_query(&sandbox, DEMO_PAID_ORDER);
+    let body = request.body();
+    let (a, b) = body.split_at(body.len() / 2);
+    let mut head = format!("POST {PATH} HTTP/1.1\r\nHost: x\r\n");
+    head.push_str(&format!(
+        "Authorization: {}\r\n",
+        request.headers()["authorization"].to_str().unwrap()
+    ));
+    let mut chunked = head.clone().into_bytes();
+    chunked.extend_from_slice(b"Transfer-Encoding: chunked\r\n\r\n");
+    for part in [a, b] {
+        chunked.extend_from_slice(format!("{:x}\r\n", part.len()).as_bytes());
+        chunked.extend_from_slice(part);
+        chunked.extend_from_slice(b"\r\n");
+    }
+    chunked.extend_from_slice(b"0\r\n\r\n");
+    assert_eq!(send_raw(&sandbox, &chunked).err_code(), "SUCCESS");
+
+    // Expect: 100-continue: the interim answer comes before the body is sent.
+    let mut stream = connect(&sandbox);
+    stream
+        .write_all(
+            format!(
+                "{head}Expect: 100-continue\r\nContent-Length: {}\r\n\r\n",
+                body.len()
+            )
+            .as_bytes(),
+        )
+        .unwrap();
+    let mut interim = [0u8; 25];
+    stream.read_exact(&mut interim).unwrap();
+    assert_eq!(&interim, b"HTTP/1.1 100 Continue\r\n\r\n");
+    stream.write_all(body).unwrap();
+    assert_eq!(read_response(&mut stream).unwrap().err_code(), "SUCCESS");
+
+    // Two requests in one write: two answers, in order, on one connection.
+    let first = request_bytes(&signed_query(&sandbox, DEMO_PAID_ORDER));
+    let second = request_bytes(&signed_query(&sandbox, DEMO_CLOSED_ORDER));
+    let connections = sandbox.connection_count();
+    let mut stream = connect(&sandbox);
+    stream.write_all(&[first, second].concat()).unwrap();
+    assert_eq!(
+        read_response(&mut stream).unwrap().json()["status"],
+        "TRADE_SUCCESS"
+    );
+    assert_eq!(
+        read_response(&mut stream).unwrap().json()["status"],
+        "TRADE_CLOSED"
+    );
+    assert_eq!(sandbox.connection_count(), connections + 1);
+}
+
+#[test]
+fn garbage_on_the_wire_is_400_and_closes() {
+    let sandbox = Sandbox::start_demo().unwrap();
+    let mut stream = connect(&sandbox);
+    stream.write_all(b"HELLO\x01 WORLD\r\n\r\n").unwrap();
+    let raw = read_response(&mut stream).unwrap();
+    assert_eq!(raw.status, 400);
+    assert!(read_to_close(&mut stream).is_empty());
+}
+
+#[test]
+fn keep_alive_reuses_one_connection_and_close_is_honoured() {
+    let sandbox = Sandbox::start_demo().unwrap();
+    assert_eq!(sandbox.connection_count(), 0);
+    let mut stream = connect(&sandbox);
+    for id in [DEMO_PAID_ORDER, DEMO_UNPAID_ORDER, DEMO_CLOSED_ORDER] {
+        let raw = exchange(&mut stream, &signed_query(&sandbox, id));
+        assert_eq!(raw.err_code(), "SUCCESS");
+        assert_eq!(raw.header("connection"), Some("keep-alive"));
+    }
+    assert_eq!(sandbox.request_count(), 3);
+    assert_eq!(sandbox.connection_count(), 1);
+    // `Connection: close`: answered, then closed by the server.
+    let mut request = signed_query(&sandbox, DEMO_PAID_ORDER);
+    request
+        .headers_mut()
+        .insert("connection", "close".parse().unwrap());
+    let raw = exchange(&mut stream, &request);
+    assert_eq!(raw.err_code(), "SUCCESS");
+    assert_eq!(raw.header("connection"), Some("close"));
+    assert!(read_to_close(&mut stream).is_empty());
+    // HTTP/1.0 closes by default.
+    let bytes = request_bytes(&signed_query(&sandbox, DEMO_PAID_ORDER));
+    let bytes = String::from_utf8(bytes)
+        .unwrap()
+        .replacen("HTTP/1.1", "HTTP/1.0", 1);
+    let mut stream = connect(&sandbox);
+    stream.write_all(bytes.as_bytes()).unwrap();
+    assert_eq!(read_response(&mut stream).unwrap().err_code(), "SUCCESS");
+    assert!(read_to_close(&mut stream).is_empty());
+    assert_eq!(sandbox.connection_count(), 2);
+    assert_eq!(sandbox.request_count(), 5);
+}
+
+#[test]
+fn counters_count_requests_tokens_and_connections() {
+    let sandbox = Sandbox::start_demo().unwrap();
+    send(&sandbox, &signed_query(&sandbox, DEMO_PAID_ORDER));
+    let mut bad = signed_query(&sandbox, DEMO_PAID_ORDER);
+    bad.headers_mut().remove("authorization");
+    send(&sandbox, &bad); // rejected, still a business request
+    send_raw(&sandbox, b"GET /v1/nope HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_eq!(sandbox.request_count(), 3);
+    assert_eq!(sandbox.token_fetch_count(), 0);
+    fetch_token(&sandbox);
+    // A refused token request is not a fetch, nor a business request.
+    let raw = send(
+        &sandbox,
+        &post(
+            &sandbox,
+            token::PATH,
+            token_body(sandbox.app_id(), "wrong", sandbox.now(), "n"),
+        ),
+    );
+    assert_eq!(raw.err_code(), "BAD_SIGN");
+    assert_eq!(sandbox.token_fetch_count(), 1);
+    assert_eq!(sandbox.request_count(), 3);
+    assert_eq!(sandbox.connection_count(), 5);
+}
+
+// ---------------------------------------------------------------------------------------
+// Access tokens
+
+#[test]
+fn tokens_are_issued_used_and_expire_after_an_hour() {
+    let sandbox = Sandbox::start_demo().unwrap();
+    let body = token_body(sandbox.app_id(), sandbox.app_key(), sandbox.now(), "abc123");
+    let raw = send(&sandbox, &post(&sandbox, token::PATH, body));
+    assert_eq!(raw.status, 200);
+    assert_eq!(
+        raw.header("content-type"),
+        Some("application/json;charset=UTF-8")
+    );
+    let json = raw.json();
+    assert_eq!(json["errCode"], "0000");
+    assert_eq!(json["errInfo"], "正常");
+    assert_eq!(json["expiresIn"], json!(3600));
+    let access = json["accessToken"].as_str().unwrap().to_owned();
+    assert_eq!(access.len(), 32);
+    assert!(
+        access
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+    );
+    assert_eq!(sandbox.token_fetch_count(), 1);
+    assert_eq!(sandbox.valid_token_count(), 1);
+
+    // Used on a business call, canonical and quoted forms.
+    let raw = send(&sandbox, &token_query(&sandbox, &access, DEMO_PAID_ORDER));
+    assert_eq!(raw.status, 200);
+    assert_eq!(raw.json()["status"], "TRADE_SUCCESS");
+    let mut quoted = token_query(&sandbox, &access, DEMO_PAID_ORDER);
+    quoted.headers_mut().insert(
+        "authorization",
+        format!("OPEN-ACCESS-TOKEN AccessToken=\"{access}\"")
+            .parse()
+            .unwrap(),
+    );
+    assert_eq!(send(&sandbox, &quoted).err_code(), "SUCCESS");
+
+    // 59 minutes later it still works; at one hour it is gone.
+    sandbox.advance_clock(Duration::from_secs(59 * 60));
+    assert_eq!(
+        send(&sandbox, &token_query(&sandbox, &access, DEMO_PAID_ORDER)).err_code(),
+        "SUCCESS"
+    );
+    sandbox.advance_clock(Duration::from_secs(60));
+    let raw = send(&sandbox, &token_query(&sandbox, &access, DEMO_PAID_ORDER));
+    assert_eq!(raw.status, 401);
+    assert_eq!(
+        raw.json(),
+        json!({"errCode": "INVALID_TOKEN", "errInfo": "认证失败: AccessToken无效或已过期"})
+    );
+    assert_eq!(sandbox.valid_token_count(), 0);
+    // A new token works again.
+    let fresh = fetch_token(&sandbox);
+    assert_ne!(fresh, access);
+    assert_eq!(
+        send(&sandbox, &token_query(&sandbox, &fresh, DEMO_PAID_ORDER)).err_code(),
+        "SUCCESS"
+    );
+}
+
+#[test]
+fn unknown_tokens_are_invalid_and_revocation_works() {
+    let sandbox = Sandbox::start_demo().unwrap();
+    let raw = send(
+        &sandbox,
+        &token_query(
+            &sandbox,
+            "00000000000000000000000000000000",
+            DEMO_PAID_ORDER,
+        ),
+    );
+    assert_eq!(raw.status, 401);
+    assert_eq!(raw.err_code(), "INVALID_TOKEN");
+    let access = fetch_token(&sandbox);
+    sandbox.revoke_tokens();
+    let raw = send(&sandbox, &token_query(&sandbox, &access, DEMO_PAID_ORDER));
+    assert_eq!(raw.err_code(), "INVALID_TOKEN");
+}
+
+#[test]
+fn the_eleventh_token_evicts_the_oldest() {
+    let sandbox = Sandbox::start_demo().unwrap();
+    let tokens: Vec<String> = (0..11).map(|_| fetch_token(&sandbox)).collect();
+    assert_eq!(sandbox.token_fetch_count(), 11);
+    assert_eq!(sandbox.valid_token_count(), 10);
+    let raw = send(
+        &sandbox,
+        &token_query(&sandbox, &tokens[0], DEMO_PAID_ORDER),
+    );
+    assert_eq!(raw.err_code(), "INVALID_TOKEN");
+    for t in &tokens[1..] {
+        let raw = send(&sandbox, &token_query(&sandbox, t, DEMO_PAID_ORDER));
+        assert_eq!(raw.err_code(), "SUCCESS");
+    }
+}
+
+#[test]
+fn bad_token_requests_are_refused_with_http_200() {
+    let sandbox = Sandbox::start_demo().unwrap();
+    let now = sandbox.now();
+    let nonce = "0123456789abcdef";
+    let mut missing = serde_json::from_slice::<Value>(&token_body(
+        sandbox.app_id(),
+        sandbox.app_key(),
+        now,
+        nonce,
+    ))
+    .unwrap();
+    missing.as_object_mut().unwrap().remove("nonce");
+    let mut sha1 = missing.clone();
+    sha1["nonce"] = json!(nonce);
+    sha1["signMethod"] = json!("SHA1");
+    let cases: Vec<(Vec<u8>, &str)> = vec![
+        (
+            token_body(sandbox.app_id(), "wrong-key", now, nonce),
+            "BAD_SIGN",
+        ),
+        (
+            token_body("other-app", sandbox.app_key(), now, nonce),
+            "1002",
+        ),
+        (
+            token_body(
+                sandbox.app_id(),
+                sandbox.app_key(),
+                now - Duration::from_secs(3600),
+                nonce,
+            ),
+            "ABNORMAL_REQUEST_TIME",
+        ),
+        (serde_json::to_vec(&missing).unwrap(), "BAD_REQUEST"),
+        (serde_json::to_vec(&sha1).unwrap(), "BAD_REQUEST"),
+    ];
+    for (body, code) in cases {
+        let raw = send(&sandbox, &post(&sandbox, token::PATH, body));
+        assert_eq!(raw.status, 200, "{code}");
+        let json = raw.json();
+        assert_eq!(json["errCode"], code, "{json}");
+        assert!(json["errInfo"].as_str().is_some_and(|s| !s.is_empty()));
+        assert!(json.get("accessToken").is_none());
+    }
+    let raw = send(&sandbox, &post(&sandbox, token::PATH, b"nope".to_vec()));
+    assert_eq!(raw.status, 400);
+    assert_eq!(sandbox.token_fetch_count(), 0);
+    assert_eq!(sandbox.valid_token_count(), 0);
+}
+
+// ---------------------------------------------------------------------------------------
+// Faults
+
+#[test]
+fn delay_then_a_normal_answer() {
+    let sandbox = Sandbox::start_demo().unwrap();
+    sandbox.inject_fault(Fault::Delay(Duration::from_millis(300)));
+    let started = common::instant_now();
+    let raw = send(&sandbox, &signed_query(&sandbox, DEMO_PAID_ORDER));
+    assert!(started.elapsed() >= Duration::from_millis(300));
+    assert_eq!(raw.err_code(), "SUCCESS");
+}
+
+#[test]
+fn drop_connection_closes_without_a_byte() {
+    let sandbox = Sandbox::start_demo().unwrap();
+    sandbox.inject_fault(Fault::DropConnection);
+    let mut stream = connect(&sandbox);
+    stream
+        .write_all(&request_bytes(&signed_query(&sandbox, DEMO_PAID_ORDER)))
+        .unwrap();
+    assert!(read_to_close(&mut stream).is_empty());
+    assert_eq!(sandbox.request_count(), 1);
+    // One-shot: the next request is answered.
+    let raw = send(&sandbox, &signed_query(&sandbox, DEMO_PAID_ORDER));
+    assert_eq!(raw.err_code(), "SUCCESS");
+    assert_eq!(sandbox.request_count(), 2);
+}
+
+#[test]
+fn internal_server_error_is_plain_text_500() {
+    let sandbox = Sandbox::start_demo().unwrap();
+    sandbox.inject_fault(Fault::InternalServerError);
+    let raw = send(&sandbox, &signed_query(&sandbox, DEMO_PAID_ORDER));
+    assert_eq!(raw.status, 500);
+    assert!(
+        raw.header("content-type")
+            .unwrap()
+            .starts_with("text/plain")
+    );
+    assert_eq!(raw.body, b"Internal Server Error");
+}
+
+#[test]
+fn garbage_is_200_json_that_is_not_json() {
+    let sandbox = Sandbox::start_demo().unwrap();
+    sandbox.inject_fault(Fault::Garbage);
+    let raw = send(&sandbox, &signed_query(&sandbox, DEMO_PAID_ORDER));
+    assert_eq!(raw.status, 200);
+    assert!(
+        raw.header("content-type")
+            .unwrap()
+            .starts_with("application/json")
+    );
+    assert!(!raw.body.is_empty());
+    assert!(serde_json::from_slice::<Value>(&raw.body).is_err());
+}
+
+#[test]
+fn truncated_json_is_a_complete_message_with_half_a_body() {
+    let sandbox = Sandbox::start_demo().unwrap();
+    let whole = send(&sandbox, &signed_query(&sandbox, DEMO_PAID_ORDER));
+    sandbox.inject_fault(Fault::TruncatedJson);
+    let mut stream = connect(&sandbox);
+    let cut = exchange(&mut stream, &signed_query(&sandbox, DEMO_PAID_ORDER));
+    assert_eq!(cut.status, 200);
+    assert!(cut.body.len() <= whole.body.len() / 2);
+    assert!(cut.body.len() + 4 > whole.body.len() / 2);
+    let error = serde_json::from_slice::<Value>(&cut.body).unwrap_err();
+    assert!(error.is_eof(), "{error}");
+    // The connection stays usable: the message itself was well framed.
+    let raw = exchange(&mut stream, &signed_query(&sandbox, DEMO_PAID_ORDER));
+    assert_eq!(raw.err_code(), "SUCCESS");
+}
+
+#[test]
+fn cut_connection_mid_body_announces_more_than_it_sends() {
+    let sandbox = Sandbox::start_demo().unwrap();
+    sandbox.inject_fault(Fault::CutConnectionMidBody);
+    let mut stream = connect(&sandbox);
+    stream
+        .write_all(&request_bytes(&signed_query(&sandbox, DEMO_PAID_ORDER)))
+        .unwrap();
+    let bytes = read_to_close(&mut stream);
+    let split = bytes.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    let head = String::from_utf8(bytes[..split].to_vec()).unwrap();
+    assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
+    let length: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("Content-Length: "))
+        .unwrap()
+        .parse()
+        .unwrap();
+    let body = &bytes[split..];
+    assert!(length > 100);
+    assert_eq!(body.len(), length / 2);
+    assert!(body.starts_with(b"{\"errCode\":\"SUCCESS\""));
+}
+
+#[test]
+fn huge_body_is_valid_json_of_the_requested_size() {
+    let sandbox = Sandbox::start_demo().unwrap();
+    sandbox.inject_fault(Fault::HugeBody(3 * 1024 * 1024));
+    let raw = send(&sandbox, &signed_query(&sandbox, DEMO_PAID_ORDER));
+    assert_eq!(raw.status, 200);
+    assert_eq!(raw.body.len(), 3 * 1024 * 1024);
+    let json = raw.json();
+    assert_eq!(json["errCode"], "SUCCESS");
+    assert_eq!(json["status"], "TRADE_SUCCESS");
+}
+
+#[test]
+fn set_fault_persists_until_cleared_and_spares_the_token_endpoint() {
+    let sandbox = Sandbox::start_demo().unwrap();
+    sandbox.set_fault(Some(Fault::InternalServerError));
+    for _ in 0..3 {
+        assert_eq!(
+            send(&sandbox, &signed_query(&sandbox, DEMO_PAID_ORDER)).status,
+            500
+        );
+    }
+    fetch_token(&sandbox); // the token endpoint answers normally
+    // A one-shot fault wins for one request.
+    sandbox.inject_fault(Fault::Garbage);
+    let raw = send(&sandbox, &signed_query(&sandbox, DEMO_PAID_ORDER));
+    assert_eq!(raw.status, 200);
+    assert!(serde_json::from_slice::<Value>(&raw.body).is_err());
+    assert_eq!(
+        send(&sandbox, &signed_query(&sandbox, DEMO_PAID_ORDER)).status,
+        500
+    );
+    sandbox.set_fault(None);
+    assert_eq!(
+        send(&sandbox, &signed_query(&sandbox, DEMO_PAID_ORDER)).err_code(),
+        "SUCCESS"
+    );
+    assert_eq!(sandbox.request_count(), 6);
+}
+
+#[test]
+fn token_faults_hit_only_the_token_endpoint() {
+    let sandbox = Sandbox::start_demo().unwrap();
+    sandbox.inject_token_fault(Fault::InternalServerError);
+    assert_eq!(
+        send(&sandbox, &signed_query(&sandbox, DEMO_PAID_ORDER)).err_code(),
+        "SUCCESS"
+    );
+    let body = token_body(sandbox.app_id(), sandbox.app_key(), sandbox.now(), "n1");
+    let raw = send(&sandbox, &post(&sandbox, token::PATH, body));
+    assert_eq!(raw.status, 500);
+    fetch_token(&sandbox);
+    sandbox.set_token_fault(Some(Fault::DropConnection));
+    let body = token_body(sandbox.app_id(), sandbox.app_key(), sandbox.now(), "n2");
+    let mut stream = connect(&sandbox);
+    stream
+        .write_all(&request_bytes(&post(&sandbox, token::PATH, body)))
+        .unwrap();
+    assert!(read_to_close(&mut stream).is_empty());
+    sandbox.set_token_fault(None);
+    fetch_token(&sandbox);
+}
+
+#[test]
+fn a_delayed_request_does_not_block_others() {
+    let sandbox = Sandbox::start_demo().unwrap();
+    sandbox.inject_fault(Fault::Delay(Duration::from_secs(3)));
+    let slow_request = signed_query(&sandbox, DEMO_PAID_ORDER);
+    let mut slow_stream = connect(&sandbox);
+    slow_stream
+        .write_all(&request_bytes(&slow_request))
+        .unwrap();
+    // Wait until the sandbox has taken the slow request (and its fault).
+    let deadline = common::instant_now() + Duration::from_secs(5);
+    while sandbox.request_count() < 1 && common::instant_now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    let handle = std::thread::spawn(move || {
+        let raw = read_response(&mut slow_stream).unwrap();
+        tx.send(()).unwrap();
+        raw
+    });
+    let raw = send(&sandbox, &signed_query(&sandbox, DEMO_UNPAID_ORDER));
+    assert_eq!(raw.json()["status"], "WAIT_BUYER_PAY");
+    assert!(rx.try_recv().is_err(), "the delayed answer came first");
+    assert_eq!(handle.join().unwrap().err_code(), "SUCCESS");
+}
+
+// ---------------------------------------------------------------------------------------
+// Lifecycle
+
+#[test]
+fn shutdown_closes_connections_and_the_port() {
+    let sandbox = Sandbox::start_demo().unwrap();
+    let addr = sandbox.addr();
+    assert!(addr.ip().is_loopback());
+    assert_eq!(
+        sandbox.base_url(),
+        format!("http://127.0.0.1:{}", addr.port())
+    );
+    assert_eq!(sandbox.environment().base_url(), sandbox.base_url());
+    let mut stream = connect(&sandbox);
+    exchange(&mut stream, &signed_query(&sandbox, DEMO_PAID_ORDER));
+    sandbox.shutdown();
+    assert!(read_to_close(&mut stream).is_empty());
+    assert!(std::net::TcpStream::connect(addr).is_err());
+}
+
+#[test]
+fn a_fixed_port_is_honoured() {
+    let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = probe.local_addr().unwrap().port();
+    drop(probe);
+    let sandbox = Sandbox::builder().port(port).start().unwrap();
+    assert_eq!(sandbox.port(), port);
+    // The port is taken now.
+    assert!(Sandbox::builder().port(port).start().is_err());
+}
+
+#[tokio::test]
+async fn usable_from_inside_a_tokio_runtime() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let sandbox = Sandbox::start_demo().unwrap();
+    let request = request_bytes(&signed_query(&sandbox, DEMO_PAID_ORDER));
+    let mut stream = tokio::net::TcpStream::connect(sandbox.addr())
+        .await
+        .unwrap();
+    let mut request = request;
+    // Close after the answer so that read_to_end ends.
+    let text = String::from_utf8(request.clone()).unwrap();
+    request = text
+        .replacen("\r\n", "\r\nConnection: close\r\n", 1)
+        .into_bytes();
+    stream.write_all(&request).await.unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await.unwrap();
+    let raw = read_response(&mut answer.as_slice()).unwrap();
+    assert_eq!(raw.json()["status"], "TRADE_SUCCESS");
+    drop(sandbox); // dropping inside an async context must not panic
+}
