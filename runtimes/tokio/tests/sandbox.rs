@@ -346,3 +346,109 @@ async fn https_without_the_sandbox_root_fails_before_sending() {
     // "Not sent" is the truth: the sandbox never saw a request.
     assert_eq!(sandbox.request_count(), 0);
 }
+
+// ---- OPEN-ACCESS-TOKEN: the core's token flow, which is where `Step::Wait` comes from ----
+
+fn token_client(sandbox: &Sandbox) -> Client {
+    let core = chinaums::Client::builder(sandbox.credentials(), sandbox.environment())
+        .auth(chinaums::auth::AuthScheme::AccessToken)
+        .build();
+    Client::new(core).unwrap()
+}
+
+/// Runs `n` queries at once from clones of `client`, alternating paid and unpaid orders.
+async fn concurrently(client: &Client, n: usize) -> Vec<(&'static str, Result<bool, Error>)> {
+    let tasks: Vec<_> = (0..n)
+        .map(|i| {
+            let client = client.clone();
+            let order = if i % 2 == 0 {
+                DEMO_PAID_ORDER
+            } else {
+                DEMO_UNPAID_ORDER
+            };
+            tokio::spawn(async move {
+                let result = client.execute(&query(order)).await;
+                (order, result.map(|answer| answer.is_paid()))
+            })
+        })
+        .collect();
+    let all = async {
+        let mut results = Vec::new();
+        for task in tasks {
+            results.push(task.await.unwrap());
+        }
+        results
+    };
+    tokio::time::timeout(Duration::from_secs(10), all)
+        .await
+        .expect("no call is left waiting")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_token_calls_wait_for_one_fetch() {
+    let sandbox = demo();
+    // A slow token endpoint: every call but the first finds the fetch in progress and gets
+    // `Step::Wait`.
+    sandbox.inject_token_fault(Fault::Delay(Duration::from_millis(200)));
+    let client = token_client(&sandbox);
+    for (order, result) in concurrently(&client, 8).await {
+        assert_eq!(result.unwrap(), order == DEMO_PAID_ORDER);
+    }
+    assert_eq!(sandbox.token_fetch_count(), 1);
+    assert_eq!(sandbox.request_count(), 8);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_token_endpoint_fails_every_waiting_call_as_not_sent() {
+    let sandbox = demo();
+    sandbox.set_token_fault(Some(Fault::DropConnection));
+    let client = token_client(&sandbox);
+    for (_, result) in concurrently(&client, 4).await {
+        let error = result.unwrap_err();
+        assert_eq!(error.class(), ErrorClass::Retryable, "{error}");
+        assert_eq!(transport_error(error).delivery, Delivery::NotSent);
+    }
+    assert_eq!(sandbox.request_count(), 0, "no business request went out");
+    // Callers that found the fetch in progress shared its failure instead of fetching again.
+    // (The sandbox counts a token as issued before the fault drops its answer.)
+    let started = client.core().token_fetches_started();
+    assert!((1..=4).contains(&started), "{started} fetches for 4 calls");
+    assert_eq!(sandbox.token_fetch_count() as u64, started);
+
+    // Once the endpoint recovers, the same client works.
+    sandbox.set_token_fault(None);
+    assert!(
+        client
+            .execute(&query(DEMO_PAID_ORDER))
+            .await
+            .unwrap()
+            .is_paid()
+    );
+    assert_eq!(client.core().token_fetches_started(), started + 1);
+    assert_eq!(sandbox.request_count(), 1);
+}
+
+#[tokio::test]
+async fn a_revoked_token_is_refreshed_once_and_the_call_retried() {
+    let sandbox = demo();
+    let client = token_client(&sandbox);
+    assert!(
+        client
+            .execute(&query(DEMO_PAID_ORDER))
+            .await
+            .unwrap()
+            .is_paid()
+    );
+    sandbox.revoke_tokens();
+    assert!(
+        client
+            .execute(&query(DEMO_PAID_ORDER))
+            .await
+            .unwrap()
+            .is_paid()
+    );
+    assert_eq!(sandbox.token_fetch_count(), 2);
+    // First query, the rejected second query, its retry.
+    assert_eq!(sandbox.request_count(), 3);
+    assert_eq!(sandbox.connection_count(), 1);
+}
