@@ -1,1 +1,88 @@
-//! Placeholder: not yet implemented.
+//! # chinaums-cli
+//!
+//! The `chinaums` command: query the payment result of a ChinaUMS netpay order, print the
+//! OPEN-BODY-SIG header for a body step by step, and run the local sandbox gateway. See the
+//! README or `chinaums --help`.
+//!
+//! The binary is a thin wrapper around [`run`]; each command lives in its own module and
+//! returns either the text to print or a [`CliError`] that carries its exit code.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+pub mod args;
+pub mod connect;
+pub mod exit;
+pub mod query;
+pub mod serve;
+pub mod sign;
+
+pub use exit::{CliError, Exit};
+
+use args::{AuthArg, Cli, Command};
+
+/// Parses `argv`, runs the command, prints its output or error, and returns the exit code.
+pub fn run<I, T>(argv: I) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(argv) {
+        Ok(cli) => cli,
+        Err(e) => {
+            // --help and --version come here too, with exit code 0.
+            let _ = e.print();
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
+        }
+    };
+    match dispatch(&cli).and_then(|out| print(&out)) {
+        Ok(()) => Exit::Success.into(),
+        Err(e) => {
+            let _ = writeln!(std::io::stderr(), "{e}");
+            e.exit.into()
+        }
+    }
+}
+
+fn dispatch(cli: &Cli) -> Result<String, CliError> {
+    let api_only = |what: &str| {
+        CliError::usage(format!(
+            "{what} applies to API commands (query) only, not to `{}`",
+            match cli.command {
+                Command::Sign(_) => "sign",
+                _ => "sandbox",
+            }
+        ))
+    };
+    match &cli.command {
+        Command::Query(args) => {
+            let auth = cli.auth.unwrap_or(AuthArg::BodySig).into();
+            query::run(args, cli.sandbox, auth)
+        }
+        Command::Sign(_) | Command::Sandbox(_) if cli.sandbox => Err(api_only("--sandbox")),
+        Command::Sign(_) | Command::Sandbox(_) if cli.auth.is_some() => Err(api_only("--auth")),
+        Command::Sign(args) => sign::run(args),
+        Command::Sandbox(args) => serve::run(args).map(|()| String::new()),
+    }
+}
+
+/// Writes `out` to stdout. A closed pipe (`chinaums … | head -1`) is not an error.
+fn print(out: &str) -> Result<(), CliError> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(out.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(CliError::new(
+            Exit::Other,
+            format!("cannot write to stdout: {e}"),
+        )),
+    }
+}

@@ -1,0 +1,122 @@
+//! `chinaums sandbox`: the sandbox gateway in the foreground until Ctrl-C.
+
+use std::io::Write;
+
+use chinaums_sandbox::{DEMO_INST_MID, DEMO_MID, DEMO_PAID_ORDER, DEMO_TID, Order, Sandbox};
+
+use crate::args::SandboxArgs;
+use crate::exit::{CliError, Exit};
+use crate::query::amount;
+
+/// Starts the sandbox, prints how to use it, and waits for Ctrl-C.
+pub fn run(args: &SandboxArgs) -> Result<(), CliError> {
+    let mut builder = Sandbox::builder()
+        .port(args.port)
+        .seed_demo(true)
+        .log_requests(args.log);
+    if let Some(id) = &args.app_id {
+        builder = builder.app_id(id.as_str());
+    }
+    if let Some(key) = &args.app_key {
+        builder = builder.app_key(key.expose());
+    }
+    let sandbox = builder.start().map_err(|e| {
+        let exit = if e.kind() == std::io::ErrorKind::InvalidInput {
+            Exit::Usage
+        } else {
+            Exit::Other
+        };
+        CliError::new(exit, format!("cannot start the sandbox: {e}"))
+    })?;
+    // Written and flushed at once, so a script reading stdout sees the URL while we wait.
+    let mut out = std::io::stdout().lock();
+    out.write_all(banner(&sandbox).as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| CliError::new(Exit::Other, format!("cannot write to stdout: {e}")))?;
+    drop(out);
+    wait_for_ctrl_c()?;
+    eprintln!("stopping the sandbox");
+    sandbox.shutdown();
+    Ok(())
+}
+
+fn banner(sandbox: &Sandbox) -> String {
+    let mut s = format!(
+        "chinaums sandbox listening on {url}\n\
+         \n\
+         credentials it accepts (a local sandbox: these are not secrets):\n\
+         \x20 appId:  {id}\n\
+         \x20 appKey: {key}\n\
+         \n\
+         demo merchant: mid {DEMO_MID}, tid {DEMO_TID}, instMid {DEMO_INST_MID}\n\
+         seeded orders:\n",
+        url = sandbox.base_url(),
+        id = sandbox.app_id(),
+        key = sandbox.app_key(),
+    );
+    for order in Order::demo_orders() {
+        s.push_str(&format!(
+            "  {:<20} {:<15} {}\n",
+            order.mer_order_id,
+            order.status.as_str(),
+            amount(order.total_amount)
+        ));
+    }
+    s.push_str(&format!(
+        "\ntry, in another shell:\n\
+         \x20 export CHINAUMS_ENV={url} CHINAUMS_APP_ID={id} CHINAUMS_APP_KEY={key}\n\
+         \x20 export CHINAUMS_MID={DEMO_MID} CHINAUMS_TID={DEMO_TID} CHINAUMS_INST_MID={DEMO_INST_MID}\n\
+         \x20 chinaums query {DEMO_PAID_ORDER}\n\
+         \n\
+         endpoints: POST /v1/netpay/query, POST /v1/token/access. Ctrl-C to stop.\n",
+        url = sandbox.base_url(),
+        id = sandbox.app_id(),
+        key = shell_word(sandbox.app_key()),
+    ));
+    s
+}
+
+/// `s` quoted for a POSIX shell when it needs to be.
+fn shell_word(s: &str) -> String {
+    if !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.:/".contains(&b))
+    {
+        s.to_owned()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+fn wait_for_ctrl_c() -> Result<(), CliError> {
+    let cannot =
+        |e: std::io::Error| CliError::new(Exit::Other, format!("cannot wait for Ctrl-C: {e}"));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .build()
+        .map_err(cannot)?;
+    runtime.block_on(tokio::signal::ctrl_c()).map_err(cannot)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shell_words() {
+        assert_eq!(shell_word("abc-1"), "abc-1");
+        assert_eq!(shell_word("a b"), "'a b'");
+        assert_eq!(shell_word("it's"), r"'it'\''s'");
+    }
+
+    #[test]
+    fn banner_lists_url_credentials_and_orders() {
+        let sandbox = Sandbox::builder().seed_demo(true).start().unwrap();
+        let b = banner(&sandbox);
+        assert!(b.contains(&sandbox.base_url()), "{b}");
+        assert!(b.contains(sandbox.app_key()), "{b}");
+        for order in Order::demo_orders() {
+            assert!(b.contains(&order.mer_order_id), "{b}");
+        }
+    }
+}
