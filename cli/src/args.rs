@@ -47,7 +47,9 @@ Examples:
     about = "ChinaUMS (银联商务) netpay from the command line: query orders, sign requests, run the sandbox.",
     long_about = ROOT_LONG_ABOUT,
     after_long_help = format!("{ROOT_AFTER_LONG_HELP}\n\n{EXIT_CODES_HELP}"),
-    propagate_version = true
+    propagate_version = true,
+    // A flag given twice (e.g. in an alias and again on the line): the last one wins.
+    args_override_self = true
 )]
 pub struct Cli {
     /// Run the API command against an in-process sandbox (127.0.0.1, ephemeral port) seeded

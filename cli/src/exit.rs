@@ -76,8 +76,13 @@ impl fmt::Display for CliError {
 /// The exit code for an SDK error: invalid input → 2; authentication or configuration → 4;
 /// certainly not processed → 5; outcome unknown → 6; any other answer with an `errCode` → 3.
 pub fn exit_for(error: &Error) -> Exit {
-    if let Error::InvalidField(_) = error {
-        return Exit::Usage;
+    match error {
+        Error::InvalidField(_) => return Exit::Usage,
+        // The business API answers its errors with HTTP 200; a 404/405 means the path does
+        // not exist there, i.e. a base URL that is not a netpay gateway, whatever errCode the
+        // server put in the body.
+        Error::Platform(p) if is_wrong_path(p.status) => return Exit::AuthConfig,
+        _ => {}
     }
     match error.class() {
         ErrorClass::Auth => Exit::AuthConfig,
@@ -92,6 +97,10 @@ pub fn exit_for(error: &Error) -> Exit {
             }
         }
     }
+}
+
+fn is_wrong_path(status: chinaums::http::StatusCode) -> bool {
+    matches!(status.as_u16(), 404 | 405)
 }
 
 /// Where an SDK field error comes from on the command line.
@@ -138,6 +147,14 @@ pub fn describe(error: &Error, base_url: &str) -> CliError {
                 }
             }
         }
+        Error::Platform(p) if is_wrong_path(p.status) => CliError::new(
+            exit,
+            format!(
+                "{base_url} answered HTTP {} ({}): is it a ChinaUMS gateway?",
+                p.status, p.err_code
+            ),
+        )
+        .hint("check --env (or CHINAUMS_ENV)"),
         Error::Platform(p) => {
             let mut message = format!("the platform answered {} (HTTP {})", p.err_code, p.status);
             if !p.message.is_empty() {
@@ -206,6 +223,10 @@ mod tests {
             ),
             (platform("1002", StatusCode::UNAUTHORIZED), Exit::AuthConfig),
             (platform("SYSTEM_BUSY", StatusCode::OK), Exit::Transport),
+            (
+                platform("NOT_FOUND", StatusCode::NOT_FOUND),
+                Exit::AuthConfig,
+            ),
             (
                 platform("INTERNAL_ERROR", StatusCode::OK),
                 Exit::OutcomeUnknown,
