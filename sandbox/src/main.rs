@@ -63,8 +63,41 @@ fn describe(order: &Order) -> String {
     line
 }
 
+/// Listens for Ctrl-C from the moment it is created (so a signal that arrives while the banner
+/// is printed is not lost).
+#[cfg(unix)]
+fn ctrl_c() -> std::io::Result<tokio::signal::unix::Signal> {
+    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+}
+
+/// Listens for Ctrl-C from the moment it is created.
+#[cfg(windows)]
+fn ctrl_c() -> std::io::Result<tokio::signal::windows::CtrlC> {
+    tokio::signal::windows::ctrl_c()
+}
+
 fn main() -> ExitCode {
     let args = Args::parse();
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("chinaums-sandbox: cannot start a runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut interrupt = {
+        let _context = runtime.enter();
+        match ctrl_c() {
+            Ok(listener) => listener,
+            Err(e) => {
+                eprintln!("chinaums-sandbox: cannot listen for Ctrl-C: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    };
     let sandbox = match Sandbox::builder()
         .port(args.port)
         .app_id(args.app_id)
@@ -100,21 +133,7 @@ fn main() -> ExitCode {
         }
     }
     println!("endpoints: POST /v1/netpay/query, POST /v1/token/access. Ctrl-C to stop.");
-
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("chinaums-sandbox: cannot wait for Ctrl-C: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    if let Err(e) = runtime.block_on(tokio::signal::ctrl_c()) {
-        eprintln!("chinaums-sandbox: cannot wait for Ctrl-C: {e}");
-        return ExitCode::FAILURE;
-    }
+    runtime.block_on(interrupt.recv());
     println!("stopping");
     sandbox.shutdown();
     ExitCode::SUCCESS
