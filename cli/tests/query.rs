@@ -394,8 +394,24 @@ fn help_documents_exit_codes_and_examples() {
         .stdout(predicate::str::contains("chinaums sandbox --port"));
 }
 
+#[test]
+fn help_never_shows_the_app_key_from_the_environment() {
+    for command in ["query", "sign"] {
+        chinaums()
+            .args([command, "--help"])
+            .env("CHINAUMS_APP_KEY", "key-from-env-never-shown")
+            .env("CHINAUMS_APP_ID", "visible-app-id")
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("CHINAUMS_APP_KEY"))
+            .stdout(predicate::str::contains("visible-app-id"))
+            .stdout(predicate::str::contains("key-from-env-never-shown").not());
+    }
+}
+
 /// `chinaums sandbox` in the foreground: prints its URL and credentials, serves the demo
 /// orders to another `chinaums` process, and stops cleanly on SIGINT (Ctrl-C).
+#[cfg(unix)]
 #[test]
 fn sandbox_command_serves_until_ctrl_c() {
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_chinaums"))
