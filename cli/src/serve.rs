@@ -10,6 +10,9 @@ use crate::query::amount;
 
 /// Starts the sandbox, prints how to use it, and waits for Ctrl-C.
 pub fn run(args: &SandboxArgs) -> Result<(), CliError> {
+    // Listen for Ctrl-C before anything is printed: a script that reads the banner and then
+    // interrupts at once must find the handler in place (else SIGINT kills the process).
+    let mut interrupt = Interrupt::listen()?;
     let mut builder = Sandbox::builder()
         .port(args.port)
         .seed_demo(true)
@@ -34,7 +37,7 @@ pub fn run(args: &SandboxArgs) -> Result<(), CliError> {
         .and_then(|()| out.flush())
         .map_err(|e| CliError::new(Exit::Other, format!("cannot write to stdout: {e}")))?;
     drop(out);
-    wait_for_ctrl_c()?;
+    interrupt.wait();
     eprintln!("stopping the sandbox");
     sandbox.shutdown();
     Ok(())
@@ -88,14 +91,39 @@ fn shell_word(s: &str) -> String {
     }
 }
 
-fn wait_for_ctrl_c() -> Result<(), CliError> {
-    let cannot =
-        |e: std::io::Error| CliError::new(Exit::Other, format!("cannot wait for Ctrl-C: {e}"));
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_io()
-        .build()
-        .map_err(cannot)?;
-    runtime.block_on(tokio::signal::ctrl_c()).map_err(cannot)
+/// A Ctrl-C listener, registered from the moment it is created.
+struct Interrupt {
+    runtime: tokio::runtime::Runtime,
+    #[cfg(unix)]
+    signal: tokio::signal::unix::Signal,
+    #[cfg(windows)]
+    signal: tokio::signal::windows::CtrlC,
+}
+
+impl Interrupt {
+    fn listen() -> Result<Interrupt, CliError> {
+        let cannot = |e: std::io::Error| {
+            CliError::new(Exit::Other, format!("cannot listen for Ctrl-C: {e}"))
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_io()
+            .build()
+            .map_err(cannot)?;
+        let signal = {
+            let _context = runtime.enter();
+            #[cfg(unix)]
+            let signal = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt());
+            #[cfg(windows)]
+            let signal = tokio::signal::windows::ctrl_c();
+            signal.map_err(cannot)?
+        };
+        Ok(Interrupt { runtime, signal })
+    }
+
+    /// Blocks until Ctrl-C.
+    fn wait(&mut self) {
+        self.runtime.block_on(self.signal.recv());
+    }
 }
 
 #[cfg(test)]

@@ -409,6 +409,46 @@ fn help_never_shows_the_app_key_from_the_environment() {
     }
 }
 
+/// Sends SIGINT to `child` (a process this test started) and waits up to 5 s for it to end.
+#[cfg(unix)]
+fn interrupt(child: &mut std::process::Child) -> std::process::ExitStatus {
+    let killed = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    for _ in 0..100 {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    panic!("the sandbox did not stop on SIGINT");
+}
+
+/// A Ctrl-C right after the first line of output stops the sandbox cleanly (the handler is in
+/// place before anything is printed).
+#[cfg(unix)]
+#[test]
+fn sandbox_command_handles_an_immediate_ctrl_c() {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_chinaums"))
+        .arg("sandbox")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(
+        first.starts_with("chinaums sandbox listening on http://127.0.0.1:"),
+        "{first}"
+    );
+    assert_eq!(interrupt(&mut child).code(), Some(0));
+}
+
 /// `chinaums sandbox` in the foreground: prints its URL and credentials, serves the demo
 /// orders to another `chinaums` process, and stops cleanly on SIGINT (Ctrl-C).
 #[cfg(unix)]
@@ -467,23 +507,7 @@ fn sandbox_command_serves_until_ctrl_c() {
         .assert();
 
     // Ctrl-C, to this child only.
-    let killed = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    let mut status = None;
-    for _ in 0..100 {
-        if let Some(s) = child.try_wait().unwrap() {
-            status = Some(s);
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let Some(status) = status else {
-        let _ = child.kill();
-        panic!("the sandbox did not stop on SIGINT");
-    };
+    let status = interrupt(&mut child);
     query
         .success()
         .stdout(line("status", "paid (TRADE_SUCCESS)"));
