@@ -175,14 +175,21 @@ impl PlatformError {
 }
 
 /// Classifies an `errCode` (PROTOCOL.md §8.1). Codes this SDK does not know are classified by
-/// the HTTP status: 401/403 are authentication failures, other 4xx are caller errors (the
-/// gateway rejected the request before processing), and anything else is "outcome unknown".
+/// the HTTP status like [`HttpError::class`]: 401/403 are authentication failures, 404/405 a
+/// wrong base URL or path (config), other 4xx caller errors (the gateway rejected the request
+/// before processing), and anything else is "outcome unknown".
 pub fn classify(err_code: &str, status: StatusCode) -> ErrorClass {
-    known_class(err_code).unwrap_or(match status.as_u16() {
+    known_class(err_code).unwrap_or_else(|| status_class(status))
+}
+
+/// The class of a non-success HTTP status whose body says nothing more.
+fn status_class(status: StatusCode) -> ErrorClass {
+    match status.as_u16() {
         401 | 403 => ErrorClass::Auth,
+        404 | 405 => ErrorClass::Config,
         400..=499 => ErrorClass::Caller,
         _ => ErrorClass::OutcomeUnknown,
-    })
+    }
 }
 
 /// The class of a documented `errCode`, or `None` for a code this SDK does not know.
@@ -270,12 +277,7 @@ impl HttpError {
     /// 401/403 → auth; 404/405 → config (wrong base URL or path); other 4xx → caller;
     /// 3xx and 5xx → outcome unknown (the request may have been processed).
     pub fn class(&self) -> ErrorClass {
-        match self.status.as_u16() {
-            401 | 403 => ErrorClass::Auth,
-            404 | 405 => ErrorClass::Config,
-            400..=499 => ErrorClass::Caller,
-            _ => ErrorClass::OutcomeUnknown,
-        }
+        status_class(self.status)
     }
 }
 

@@ -15,9 +15,9 @@ Exit codes:
   1  other failure (e.g. the sandbox could not start, stdout closed)
   2  usage or invalid input: a bad flag, a field that breaks a rule (--mid, merOrderId, ...),
      a malformed --timestamp or --env
-  3  the platform answered with an error code (errCode), e.g. NO_ORDER, BAD_REQUEST, NO_MERCHANT
+  3  the platform answered with an error code (errCode), e.g. NO_ORDER, BAD_REQUEST, TARGET_FAIL
   4  authentication or configuration: missing credentials, BAD_SIGN, unknown appId,
-     rejected access token, a base URL that is not a gateway
+     rejected access token, NO_MERCHANT, DENIED_IP, a base URL that is not a gateway
   5  transport error, request certainly not sent (e.g. connection refused), or the platform
      said it is busy: safe to retry
   6  outcome unknown: the request may have reached the platform but no usable answer came back

@@ -73,34 +73,20 @@ impl fmt::Display for CliError {
     }
 }
 
-/// The exit code for an SDK error: invalid input → 2; authentication or configuration → 4;
-/// certainly not processed → 5; outcome unknown → 6; any other answer with an `errCode` → 3.
+/// The exit code for an SDK error, by its class: invalid input → 2; an answer the platform
+/// gave (`NO_ORDER`, a rejected operation, a malformed request) → 3; authentication or
+/// configuration (including a base URL that is not a gateway: HTTP 404/405) → 4; certainly not
+/// processed → 5; outcome unknown → 6.
 pub fn exit_for(error: &Error) -> Exit {
-    match error {
-        Error::InvalidField(_) => return Exit::Usage,
-        // The business API answers its errors with HTTP 200; a 404/405 means the path does
-        // not exist there, i.e. a base URL that is not a netpay gateway, whatever errCode the
-        // server put in the body.
-        Error::Platform(p) if is_wrong_path(p.status) => return Exit::AuthConfig,
-        _ => {}
+    if let Error::InvalidField(_) = error {
+        return Exit::Usage;
     }
     match error.class() {
-        ErrorClass::Auth => Exit::AuthConfig,
+        ErrorClass::Auth | ErrorClass::Config => Exit::AuthConfig,
         ErrorClass::Retryable => Exit::Transport,
         ErrorClass::OutcomeUnknown => Exit::OutcomeUnknown,
-        ErrorClass::Caller | ErrorClass::Config | ErrorClass::NotFound | ErrorClass::Rejected => {
-            match error {
-                Error::Platform(_) | Error::Token(_) => Exit::Platform,
-                // A 4xx without errCode: 404/405 mean a base URL that is not a gateway.
-                Error::Http(e) if e.class() == ErrorClass::Caller => Exit::Platform,
-                _ => Exit::AuthConfig,
-            }
-        }
+        ErrorClass::Caller | ErrorClass::NotFound | ErrorClass::Rejected => Exit::Platform,
     }
-}
-
-fn is_wrong_path(status: chinaums::http::StatusCode) -> bool {
-    matches!(status.as_u16(), 404 | 405)
 }
 
 /// Where an SDK field error comes from on the command line.
@@ -147,7 +133,7 @@ pub fn describe(error: &Error, base_url: &str) -> CliError {
                 }
             }
         }
-        Error::Platform(p) if is_wrong_path(p.status) => CliError::new(
+        Error::Platform(p) if matches!(p.status.as_u16(), 404 | 405) => CliError::new(
             exit,
             format!(
                 "{base_url} answered HTTP {} ({}): is it a ChinaUMS gateway?",
@@ -216,7 +202,7 @@ mod tests {
             (InvalidField::new("mid", "bad").into(), Exit::Usage),
             (platform("NO_ORDER", StatusCode::OK), Exit::Platform),
             (platform("BAD_REQUEST", StatusCode::OK), Exit::Platform),
-            (platform("NO_MERCHANT", StatusCode::OK), Exit::Platform),
+            (platform("NO_MERCHANT", StatusCode::OK), Exit::AuthConfig),
             (
                 platform("BAD_SIGN", StatusCode::UNAUTHORIZED),
                 Exit::AuthConfig,
