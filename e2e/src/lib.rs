@@ -1,2 +1,408 @@
 //! End-to-end scenarios that must behave the same on every runtime adapter; see `tests/`.
+//!
+//! A scenario is written once, as a function generic over [`Adapter`], and
+//! [`on_every_adapter!`] turns it into one `#[test]` per adapter and executor:
+//!
+//! | module               | adapter              | how several queries run at once                  |
+//! |----------------------|----------------------|--------------------------------------------------|
+//! | `tokio_current_thread` | `chinaums-tokio`   | tasks spawned on a current-thread tokio runtime  |
+//! | `tokio_multi_thread` | `chinaums-tokio`     | tasks spawned on a 2-worker tokio runtime        |
+//! | `async_std_adapter`  | `chinaums-async-std` | futures joined under `async_std::task::block_on` |
+//! | `smol_executor`      | `chinaums-async-std` | futures joined under `smol::block_on`            |
+//! | `ureq_adapter`       | `chinaums-ureq`      | one OS thread per query (blocking)               |
+//!
+//! Where the adapters legitimately differ, a scenario says so with a `match` on
+//! [`Adapter::KIND`] rather than with a weaker assertion.
 #![forbid(unsafe_code)]
+
+use std::sync::Arc;
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::time::Duration;
+
+use chinaums::netpay::{PaymentQuery, PaymentQueryResponse};
+use chinaums::{
+    Credentials, Delivery, Environment, Error, ErrorClass, TransportError, TransportErrorKind,
+};
+use chinaums_sandbox::{
+    DEMO_INST_MID, DEMO_MID, DEMO_PAID_ORDER, DEMO_TID, DEMO_UNPAID_ORDER, Sandbox,
+};
+use futures_util::future::join_all;
+
+/// Which adapter (and executor) a scenario runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// `chinaums-tokio` on a current-thread tokio runtime.
+    Tokio,
+    /// `chinaums-tokio` on a multi-thread tokio runtime.
+    TokioMultiThread,
+    /// `chinaums-async-std` under async-std's executor.
+    AsyncStd,
+    /// `chinaums-async-std` under smol's executor.
+    Smol,
+    /// `chinaums-ureq`, blocking.
+    Ureq,
+}
+
+/// How to build an adapter client; `None` keeps the adapter's default.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// The total time allowed for one exchange.
+    pub timeout: Option<Duration>,
+    /// The cap on a response body, in bytes.
+    pub max_response_bytes: Option<usize>,
+    /// A PEM certificate to trust besides the built-in roots.
+    pub root_pem: Option<String>,
+}
+
+impl Options {
+    /// The adapter's defaults.
+    pub fn new() -> Options {
+        Options::default()
+    }
+
+    /// Sets the total timeout of one exchange.
+    pub fn timeout(mut self, total: Duration) -> Options {
+        self.timeout = Some(total);
+        self
+    }
+
+    /// Sets the response body cap.
+    pub fn max_response_bytes(mut self, n: usize) -> Options {
+        self.max_response_bytes = Some(n);
+        self
+    }
+
+    /// Trusts the certificate(s) in `pem` as well.
+    pub fn root_pem(mut self, pem: impl Into<String>) -> Options {
+        self.root_pem = Some(pem.into());
+        self
+    }
+}
+
+/// The result of one payment query.
+pub type QueryResult = Result<PaymentQueryResponse, Error>;
+
+/// One runtime adapter (and executor), driven from a plain blocking `#[test]`.
+///
+/// A value is one adapter client; clones share its connection pool (and, for tokio, its
+/// runtime), so connection reuse can be observed across calls.
+pub trait Adapter: Clone + Send + Sync + Sized + 'static {
+    /// Which adapter this is.
+    const KIND: Kind;
+
+    /// Builds a client around `core` with `options`.
+    fn build(core: chinaums::Client, options: &Options) -> Result<Self, Error>;
+
+    /// Runs every query at the same time (each on its own task or thread) and returns the
+    /// results in the order of `queries`.
+    fn run_all(&self, queries: &[PaymentQuery]) -> Vec<QueryResult>;
+
+    /// Runs one query to its end.
+    fn run(&self, query: &PaymentQuery) -> QueryResult;
+
+    /// A client with the adapter's defaults.
+    fn new(core: chinaums::Client) -> Self {
+        Self::with(core, &Options::new())
+    }
+
+    /// A client with `options`; panics (the test fails) if the adapter refuses them.
+    fn with(core: chinaums::Client, options: &Options) -> Self {
+        match Self::build(core, options) {
+            Ok(client) => client,
+            Err(e) => panic!("{:?}: the client does not build: {e}", Self::KIND),
+        }
+    }
+}
+
+/// Applies [`Options`] to an adapter's `ClientBuilder` (the builders have the same methods but
+/// no common trait); `?` returns a refused root certificate from the enclosing function.
+macro_rules! configure {
+    ($builder:expr, $options:expr) => {{
+        let options: &Options = $options;
+        let mut builder = $builder;
+        if let Some(timeout) = options.timeout {
+            builder = builder.timeout(timeout);
+        }
+        if let Some(n) = options.max_response_bytes {
+            builder = builder.max_response_bytes(n);
+        }
+        if let Some(pem) = &options.root_pem {
+            builder = builder.add_root_certificate_pem(pem.as_bytes())?;
+        }
+        builder
+    }};
+}
+
+/// `chinaums-tokio`, with the tokio runtime its calls run on: a current-thread runtime when
+/// `WORKERS` is 0, else a multi-thread runtime with that many workers.
+#[derive(Clone)]
+pub struct TokioRuntime<const WORKERS: usize> {
+    // Declared first so it is dropped first, while its runtime still runs.
+    client: chinaums_tokio::Client,
+    runtime: Arc<tokio::runtime::Runtime>,
+}
+
+/// `chinaums-tokio` on a current-thread runtime (what `#[tokio::test]` gives).
+pub type Tokio = TokioRuntime<0>;
+
+/// `chinaums-tokio` on a multi-thread runtime with 2 workers (what `#[tokio::main]` gives, on
+/// a small machine).
+pub type TokioMultiThread = TokioRuntime<2>;
+
+impl<const WORKERS: usize> Adapter for TokioRuntime<WORKERS> {
+    const KIND: Kind = if WORKERS == 0 {
+        Kind::Tokio
+    } else {
+        Kind::TokioMultiThread
+    };
+
+    fn build(core: chinaums::Client, options: &Options) -> Result<Self, Error> {
+        let mut runtime = if WORKERS == 0 {
+            tokio::runtime::Builder::new_current_thread()
+        } else {
+            let mut multi = tokio::runtime::Builder::new_multi_thread();
+            multi.worker_threads(WORKERS);
+            multi
+        };
+        let runtime = runtime
+            .enable_all()
+            .build()
+            .map_err(|e| Error::Config(format!("cannot start a tokio runtime: {e}")))?;
+        let builder = configure!(chinaums_tokio::Client::builder(core), options);
+        let client = {
+            let _inside = runtime.enter();
+            builder.build()?
+        };
+        Ok(TokioRuntime {
+            client,
+            runtime: Arc::new(runtime),
+        })
+    }
+
+    fn run_all(&self, queries: &[PaymentQuery]) -> Vec<QueryResult> {
+        self.runtime.block_on(async {
+            let tasks = queries.iter().cloned().map(|query| {
+                let client = self.client.clone();
+                tokio::spawn(async move { client.execute(&query).await })
+            });
+            join_all(tasks)
+                .await
+                .into_iter()
+                .map(|joined| joined.expect("the query task does not panic"))
+                .collect()
+        })
+    }
+
+    fn run(&self, query: &PaymentQuery) -> QueryResult {
+        self.runtime.block_on(self.client.execute(query))
+    }
+}
+
+/// Defines an adapter that is `chinaums-async-std` driven by an executor's `block_on`: the
+/// adapter crate is the same under async-std and smol, only the executor differs.
+macro_rules! async_std_crate_on {
+    ($(#[$doc:meta])* $name:ident, $kind:expr, $block_on:path) => {
+        $(#[$doc])*
+        #[derive(Clone)]
+        pub struct $name(chinaums_async_std::Client);
+
+        impl Adapter for $name {
+            const KIND: Kind = $kind;
+
+            fn build(core: chinaums::Client, options: &Options) -> Result<Self, Error> {
+                configure!(chinaums_async_std::Client::builder(core), options)
+                    .build()
+                    .map($name)
+            }
+
+            fn run_all(&self, queries: &[PaymentQuery]) -> Vec<QueryResult> {
+                $block_on(join_all(queries.iter().map(|query| self.0.execute(query))))
+            }
+
+            fn run(&self, query: &PaymentQuery) -> QueryResult {
+                $block_on(self.0.execute(query))
+            }
+        }
+    };
+}
+
+async_std_crate_on!(
+    /// `chinaums-async-std` under async-std's executor.
+    AsyncStd,
+    Kind::AsyncStd,
+    async_std::task::block_on
+);
+
+async_std_crate_on!(
+    /// `chinaums-async-std` under smol's executor.
+    Smol,
+    Kind::Smol,
+    smol::block_on
+);
+
+/// `chinaums-ureq`, blocking: one query on the calling thread, several on threads of their own.
+#[derive(Clone)]
+pub struct Ureq(chinaums_ureq::Client);
+
+impl Adapter for Ureq {
+    const KIND: Kind = Kind::Ureq;
+
+    fn build(core: chinaums::Client, options: &Options) -> Result<Self, Error> {
+        configure!(chinaums_ureq::Client::builder(core), options)
+            .build()
+            .map(Ureq)
+    }
+
+    fn run_all(&self, queries: &[PaymentQuery]) -> Vec<QueryResult> {
+        std::thread::scope(|scope| {
+            let threads: Vec<_> = queries
+                .iter()
+                .map(|query| scope.spawn(|| self.0.execute(query)))
+                .collect();
+            threads
+                .into_iter()
+                .map(|thread| thread.join().expect("the query thread does not panic"))
+                .collect()
+        })
+    }
+
+    fn run(&self, query: &PaymentQuery) -> QueryResult {
+        self.0.execute(query)
+    }
+}
+
+/// Runs `queries` at the same time like [`Adapter::run_all`], but fails the test if they are
+/// not all done within `limit` (a call left waiting forever for a token fetch, say).
+pub fn run_all_within<A: Adapter>(
+    client: &A,
+    queries: Vec<PaymentQuery>,
+    limit: Duration,
+) -> Vec<QueryResult> {
+    let (done, results) = mpsc::channel();
+    let client = client.clone();
+    // A thread of its own, not a scoped one: a hung batch must not hang the test as well.
+    std::thread::spawn(move || {
+        let _ = done.send(client.run_all(&queries));
+    });
+    match results.recv_timeout(limit) {
+        Ok(results) => results,
+        Err(RecvTimeoutError::Timeout) => {
+            panic!("{:?}: calls were still running after {limit:?}", A::KIND)
+        }
+        Err(RecvTimeoutError::Disconnected) => panic!("{:?}: the batch panicked", A::KIND),
+    }
+}
+
+/// A query for one of the sandbox's demo merchant's orders.
+pub fn query(mer_order_id: &str) -> PaymentQuery {
+    PaymentQuery::new(DEMO_MID, DEMO_TID, DEMO_INST_MID, mer_order_id)
+}
+
+/// `n` queries alternating between the demo paid order (even indices) and the demo unpaid one.
+pub fn alternating_queries(n: usize) -> Vec<PaymentQuery> {
+    (0..n)
+        .map(|i| {
+            query(if i % 2 == 0 {
+                DEMO_PAID_ORDER
+            } else {
+                DEMO_UNPAID_ORDER
+            })
+        })
+        .collect()
+}
+
+/// Asserts there is one answer per query and each is the demo order's: paid for the paid
+/// order, not paid for any other.
+pub fn assert_answers(queries: &[PaymentQuery], results: Vec<QueryResult>) {
+    assert_eq!(results.len(), queries.len(), "one result per query");
+    for (query, result) in queries.iter().zip(results) {
+        let order = &query.mer_order_id;
+        let answer = result.unwrap_or_else(|e| panic!("{order}: {e}"));
+        assert_eq!(answer.mer_order_id.as_ref(), Some(order));
+        assert_eq!(answer.is_paid(), order == DEMO_PAID_ORDER, "{order}");
+    }
+}
+
+/// A core client with made-up credentials for `base_url`, where no sandbox listens.
+pub fn core_at(base_url: &str) -> chinaums::Client {
+    let environment = Environment::custom(base_url).expect("a valid base URL");
+    chinaums::Client::new(Credentials::new("app", "key"), environment)
+}
+
+/// A sandbox seeded with the demo orders, on HTTP.
+pub fn demo() -> Sandbox {
+    Sandbox::start_demo().expect("the sandbox starts")
+}
+
+/// A core client with the sandbox's credentials and base URL (body-signature auth).
+pub fn core(sandbox: &Sandbox) -> chinaums::Client {
+    chinaums::Client::new(sandbox.credentials(), sandbox.environment())
+}
+
+/// Asserts `error` is a transport error of `kind` with `delivery`, and that the core gives it
+/// `class`.
+pub fn assert_transport_error(
+    error: &Error,
+    class: ErrorClass,
+    delivery: Delivery,
+    kind: TransportErrorKind,
+) {
+    let t = transport(error);
+    assert_eq!((t.delivery, t.kind), (delivery, kind), "{error}");
+    assert_eq!(error.class(), class, "{error}");
+}
+
+/// Asserts the sandbox accepted `opened` connections where `expected` were needed, when
+/// `exchanges` of the client's exchanges each followed another at once (so could have reused a
+/// pooled connection).
+///
+/// Every adapter puts a keep-alive connection back in its pool as soon as the response is read,
+/// except tokio on a multi-thread runtime: there hyper-util puts it back from a task it spawns,
+/// which another worker may not have run yet when the next request looks in the pool, so each
+/// such exchange may open one more connection. (On a current-thread runtime the task has run
+/// by then in every run of these tests so far, so there the count is exact.)
+pub fn assert_connections<A: Adapter>(opened: usize, expected: usize, exchanges: usize) {
+    match A::KIND {
+        Kind::TokioMultiThread => assert!(
+            (expected..=expected + exchanges).contains(&opened),
+            "{opened} connections: {expected} needed, {exchanges} exchanges that could reuse one"
+        ),
+        Kind::Tokio | Kind::AsyncStd | Kind::Smol | Kind::Ureq => {
+            assert_eq!(opened, expected, "{:?}: connections opened", A::KIND)
+        }
+    }
+}
+
+/// The transport error inside `error`; panics (the test fails) if it is another kind.
+pub fn transport(error: &Error) -> &TransportError {
+    match error {
+        Error::Transport(e) => e,
+        other => panic!("expected a transport error, got {other:?}"),
+    }
+}
+
+/// Defines one `#[test]` per adapter and executor for each generic scenario named:
+/// `on_every_adapter!(a, b)` in a test file gives `tokio_current_thread::a`,
+/// `tokio_multi_thread::a`, `async_std_adapter::a`, `smol_executor::a`, `ureq_adapter::a`, and
+/// the same for `b`. Each scenario is a function
+/// `fn a<A: Adapter>()` in the calling file.
+#[macro_export]
+macro_rules! on_every_adapter {
+    ($($scenario:ident),* $(,)?) => {
+        $crate::on_every_adapter!(@module tokio_current_thread, $crate::Tokio, $($scenario),*);
+        $crate::on_every_adapter!(@module tokio_multi_thread, $crate::TokioMultiThread, $($scenario),*);
+        $crate::on_every_adapter!(@module async_std_adapter, $crate::AsyncStd, $($scenario),*);
+        $crate::on_every_adapter!(@module smol_executor, $crate::Smol, $($scenario),*);
+        $crate::on_every_adapter!(@module ureq_adapter, $crate::Ureq, $($scenario),*);
+    };
+    (@module $module:ident, $adapter:path, $($scenario:ident),*) => {
+        mod $module {
+            $(
+                #[test]
+                fn $scenario() {
+                    super::$scenario::<$adapter>();
+                }
+            )*
+        }
+    };
+}

@@ -1,80 +1,19 @@
-//! OPEN-ACCESS-TOKEN end to end, the same scenarios on every adapter (tokio, async-std, smol,
-//! blocking ureq), over real HTTP against the sandbox on 127.0.0.1.
+//! OPEN-ACCESS-TOKEN end to end, the same scenarios on every adapter (tokio on a current-thread
+//! and on a multi-thread runtime, async-std, smol, blocking ureq), over real HTTP against the
+//! sandbox on 127.0.0.1. The token flow is where the
+//! core's `Step::Wait` comes from: calls that find a fetch under way wait for it.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use chinaums::netpay::{PaymentQuery, PaymentQueryResponse};
-use chinaums::{AuthScheme, Clock, Error, FixedClock, PaymentState};
-use chinaums_sandbox::{
-    DEMO_INST_MID, DEMO_MID, DEMO_PAID_ORDER, DEMO_TID, DEMO_UNPAID_ORDER, Fault, Sandbox,
+use chinaums::{AuthScheme, Clock, Delivery, ErrorClass, FixedClock, PaymentState};
+use chinaums_e2e::{
+    Adapter, alternating_queries, assert_answers, assert_connections, on_every_adapter, query,
+    run_all_within, transport,
 };
-use futures_util::future::join_all;
+use chinaums_sandbox::{DEMO_PAID_ORDER, DEMO_UNPAID_ORDER, Fault, Sandbox};
 
-/// Runs a batch of queries concurrently through one adapter client built from `core`.
-type Runner = fn(&chinaums::Client, Vec<PaymentQuery>) -> Vec<Result<PaymentQueryResponse, Error>>;
-
-fn tokio_runner(
-    core: &chinaums::Client,
-    queries: Vec<PaymentQuery>,
-) -> Vec<Result<PaymentQueryResponse, Error>> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let client = chinaums_tokio::Client::new(core.clone()).unwrap();
-    runtime.block_on(async {
-        let tasks: Vec<_> = queries
-            .into_iter()
-            .map(|query| {
-                let client = client.clone();
-                tokio::spawn(async move { client.execute(&query).await })
-            })
-            .collect();
-        join_all(tasks)
-            .await
-            .into_iter()
-            .map(|joined| joined.unwrap())
-            .collect()
-    })
-}
-
-fn async_std_runner(
-    core: &chinaums::Client,
-    queries: Vec<PaymentQuery>,
-) -> Vec<Result<PaymentQueryResponse, Error>> {
-    let client = chinaums_async_std::Client::new(core.clone()).unwrap();
-    async_std::task::block_on(join_all(queries.iter().map(|query| client.execute(query))))
-}
-
-fn smol_runner(
-    core: &chinaums::Client,
-    queries: Vec<PaymentQuery>,
-) -> Vec<Result<PaymentQueryResponse, Error>> {
-    let client = chinaums_async_std::Client::new(core.clone()).unwrap();
-    smol::block_on(join_all(queries.iter().map(|query| client.execute(query))))
-}
-
-fn ureq_runner(
-    core: &chinaums::Client,
-    queries: Vec<PaymentQuery>,
-) -> Vec<Result<PaymentQueryResponse, Error>> {
-    let client = chinaums_ureq::Client::new(core.clone()).unwrap();
-    std::thread::scope(|scope| {
-        let threads: Vec<_> = queries
-            .iter()
-            .map(|query| scope.spawn(|| client.execute(query)))
-            .collect();
-        threads.into_iter().map(|t| t.join().unwrap()).collect()
-    })
-}
-
-fn query(order: &str) -> PaymentQuery {
-    PaymentQuery::new(DEMO_MID, DEMO_TID, DEMO_INST_MID, order)
-}
-
-fn token_client(sandbox: &Sandbox, clock: Arc<dyn Clock>) -> chinaums::Client {
+fn token_core(sandbox: &Sandbox, clock: Arc<dyn Clock>) -> chinaums::Client {
     chinaums::Client::builder(sandbox.credentials(), sandbox.environment())
         .shared_clock(clock)
         .auth(AuthScheme::AccessToken)
@@ -97,19 +36,13 @@ fn demo_sandbox() -> Sandbox {
 }
 
 /// A query with token auth: one token fetch, then reused.
-fn query_with_token(run: Runner) {
+fn query_with_token<A: Adapter>() {
     let sandbox = demo_sandbox();
-    let core = token_client(&sandbox, Arc::new(chinaums::SystemClock));
-    let paid = run(&core, vec![query(DEMO_PAID_ORDER)])
-        .pop()
-        .unwrap()
-        .unwrap();
+    let client = A::new(token_core(&sandbox, Arc::new(chinaums::SystemClock)));
+    let paid = client.run(&query(DEMO_PAID_ORDER)).unwrap();
     assert!(paid.is_paid());
     assert_eq!(paid.total_amount.map(|f| f.get()), Some(100));
-    let unpaid = run(&core, vec![query(DEMO_UNPAID_ORDER)])
-        .pop()
-        .unwrap()
-        .unwrap();
+    let unpaid = client.run(&query(DEMO_UNPAID_ORDER)).unwrap();
     assert_eq!(unpaid.state(), PaymentState::NotPaid);
     assert_eq!(sandbox.token_fetch_count(), 1);
     assert_eq!(sandbox.request_count(), 2);
@@ -117,18 +50,13 @@ fn query_with_token(run: Runner) {
 
 /// The token expires on the server mid-run (its clock moved past the hour) while the client
 /// still holds it: the rejected call refreshes once and retries once.
-fn token_expires_on_the_server_mid_run(run: Runner) {
+fn token_expires_on_the_server_mid_run<A: Adapter>() {
     let sandbox = demo_sandbox();
-    let core = token_client(&sandbox, Arc::new(FixedClock::new(real_now())));
-    run(&core, vec![query(DEMO_PAID_ORDER)])
-        .pop()
-        .unwrap()
-        .unwrap();
+    let core = token_core(&sandbox, Arc::new(FixedClock::new(real_now())));
+    let client = A::new(core.clone());
+    client.run(&query(DEMO_PAID_ORDER)).unwrap();
     sandbox.advance_clock(Duration::from_secs(61 * 60));
-    let again = run(&core, vec![query(DEMO_PAID_ORDER)])
-        .pop()
-        .unwrap()
-        .unwrap();
+    let again = client.run(&query(DEMO_PAID_ORDER)).unwrap();
     assert!(again.is_paid());
     assert_eq!(sandbox.token_fetch_count(), 2);
     assert_eq!(core.token_fetches_started(), 2);
@@ -136,23 +64,32 @@ fn token_expires_on_the_server_mid_run(run: Runner) {
     assert_eq!(sandbox.request_count(), 3);
 }
 
+/// The platform revokes the token: the rejected call refreshes once and is retried once, on the
+/// same pooled connection.
+fn a_revoked_token_is_refreshed_once_and_the_call_retried<A: Adapter>() {
+    let sandbox = demo_sandbox();
+    let client = A::new(token_core(&sandbox, Arc::new(chinaums::SystemClock)));
+    assert!(client.run(&query(DEMO_PAID_ORDER)).unwrap().is_paid());
+    sandbox.revoke_tokens();
+    assert!(client.run(&query(DEMO_PAID_ORDER)).unwrap().is_paid());
+    assert_eq!(sandbox.token_fetch_count(), 2);
+    // First query, the rejected second query, its retry.
+    assert_eq!(sandbox.request_count(), 3);
+    // Two token fetches and three queries, on one connection.
+    assert_connections::<A>(sandbox.connection_count(), 1, 4);
+}
+
 /// Both clocks move near the hour: the client refreshes before sending, so no request is
 /// rejected.
-fn token_refreshed_before_expiry(run: Runner) {
+fn token_refreshed_before_expiry<A: Adapter>() {
     let sandbox = demo_sandbox();
     let clock = Arc::new(FixedClock::new(real_now()));
-    let core = token_client(&sandbox, clock.clone());
-    run(&core, vec![query(DEMO_PAID_ORDER)])
-        .pop()
-        .unwrap()
-        .unwrap();
+    let client = A::new(token_core(&sandbox, clock.clone()));
+    client.run(&query(DEMO_PAID_ORDER)).unwrap();
     let near_expiry = Duration::from_secs(56 * 60);
     clock.advance(near_expiry);
     sandbox.advance_clock(near_expiry);
-    run(&core, vec![query(DEMO_PAID_ORDER)])
-        .pop()
-        .unwrap()
-        .unwrap();
+    client.run(&query(DEMO_PAID_ORDER)).unwrap();
     assert_eq!(sandbox.token_fetch_count(), 2);
     assert_eq!(
         sandbox.request_count(),
@@ -161,48 +98,54 @@ fn token_refreshed_before_expiry(run: Runner) {
     );
 }
 
-/// 100 concurrent queries with no token cached cause exactly one token fetch.
-fn hundred_concurrent_queries_fetch_one_token(run: Runner) {
+/// 100 concurrent queries with no token cached cause exactly one token fetch: every call but
+/// the first finds the fetch in progress and waits for it.
+fn hundred_concurrent_queries_fetch_one_token<A: Adapter>() {
     let sandbox = demo_sandbox();
     // A slow token endpoint makes sure the calls really overlap the fetch.
     sandbox.set_token_fault(Some(Fault::Delay(Duration::from_millis(300))));
-    let core = token_client(&sandbox, Arc::new(chinaums::SystemClock));
-    let results = run(&core, (0..100).map(|_| query(DEMO_PAID_ORDER)).collect());
-    assert_eq!(results.len(), 100);
-    for result in results {
-        assert!(result.unwrap().is_paid());
-    }
+    let core = token_core(&sandbox, Arc::new(chinaums::SystemClock));
+    let client = A::new(core.clone());
+    let queries = alternating_queries(100);
+    let results = run_all_within(&client, queries.clone(), Duration::from_secs(10));
+    assert_answers(&queries, results);
     assert_eq!(sandbox.token_fetch_count(), 1);
     assert_eq!(core.token_fetches_started(), 1);
     assert_eq!(sandbox.request_count(), 100);
 }
 
-macro_rules! on_every_adapter {
-    ($($adapter:ident => $runner:path),* $(,)?) => {$(
-        mod $adapter {
-            #[test]
-            fn query_with_token() {
-                super::query_with_token($runner);
-            }
-            #[test]
-            fn token_expires_on_the_server_mid_run() {
-                super::token_expires_on_the_server_mid_run($runner);
-            }
-            #[test]
-            fn token_refreshed_before_expiry() {
-                super::token_refreshed_before_expiry($runner);
-            }
-            #[test]
-            fn hundred_concurrent_queries_fetch_one_token() {
-                super::hundred_concurrent_queries_fetch_one_token($runner);
-            }
-        }
-    )*};
+/// The token endpoint drops its connections: every call, waiting ones included, fails as not
+/// sent (no business request went out), and the client works once the endpoint recovers.
+fn a_failing_token_endpoint_fails_every_waiting_call_as_not_sent<A: Adapter>() {
+    let sandbox = demo_sandbox();
+    sandbox.set_token_fault(Some(Fault::DropConnection));
+    let core = token_core(&sandbox, Arc::new(chinaums::SystemClock));
+    let client = A::new(core.clone());
+    let queries = vec![query(DEMO_PAID_ORDER); 4];
+    for result in run_all_within(&client, queries, Duration::from_secs(10)) {
+        let error = result.unwrap_err();
+        assert_eq!(error.class(), ErrorClass::Retryable, "{error}");
+        assert_eq!(transport(&error).delivery, Delivery::NotSent, "{error}");
+    }
+    assert_eq!(sandbox.request_count(), 0, "no business request went out");
+    // Callers that found the fetch in progress shared its failure instead of fetching again.
+    // (The sandbox counts a token as issued before the fault drops its answer.)
+    let started = core.token_fetches_started();
+    assert!((1..=4).contains(&started), "{started} fetches for 4 calls");
+    assert_eq!(sandbox.token_fetch_count() as u64, started);
+
+    // Once the endpoint recovers, the same client works.
+    sandbox.set_token_fault(None);
+    assert!(client.run(&query(DEMO_PAID_ORDER)).unwrap().is_paid());
+    assert_eq!(core.token_fetches_started(), started + 1);
+    assert_eq!(sandbox.request_count(), 1);
 }
 
-on_every_adapter! {
-    tokio_adapter => super::tokio_runner,
-    async_std_adapter => super::async_std_runner,
-    smol_executor => super::smol_runner,
-    ureq_adapter => super::ureq_runner,
-}
+on_every_adapter!(
+    query_with_token,
+    token_expires_on_the_server_mid_run,
+    a_revoked_token_is_refreshed_once_and_the_call_retried,
+    token_refreshed_before_expiry,
+    hundred_concurrent_queries_fetch_one_token,
+    a_failing_token_endpoint_fails_every_waiting_call_as_not_sent,
+);
