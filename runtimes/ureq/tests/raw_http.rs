@@ -1,6 +1,6 @@
 //! The adapter against a hand-rolled HTTP/1.1 server on 127.0.0.1: what goes on the wire, and
-//! how each kind of failure is reported. (The end-to-end tests against the sandbox are in
-//! `sandbox_e2e.rs`.)
+//! how each kind of failure is reported. (The end-to-end scenarios against the sandbox, shared
+//! with the other adapters, are in the `chinaums-e2e` crate.)
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
