@@ -6,7 +6,8 @@
 //! crate never opens a socket, reads the clock or draws randomness by itself: a [`Clock`] and a
 //! [`NonceSource`] are injected, so a signed request is reproducible byte for byte.
 //!
-//! Runtime adapters (`chinaums-tokio`, `chinaums-async-std`, `chinaums-ureq`) move the bytes.
+//! Runtime adapters (`chinaums-tokio`, `chinaums-async-std`, `chinaums-ureq`) move the bytes,
+//! all under one [`TransportConfig`] (timeout, response body cap, extra trusted roots).
 //!
 //! ```
 //! use chinaums::netpay::PaymentQuery;
@@ -39,6 +40,7 @@ pub mod error;
 pub mod netpay;
 pub mod operation;
 pub mod response;
+pub mod transport;
 pub mod types;
 
 pub use auth::AuthScheme;
@@ -52,6 +54,7 @@ pub use error::{
     TransportError, TransportErrorKind,
 };
 pub use operation::{Operation, RawOperation, RawResponse, Reply};
+pub use transport::TransportConfig;
 pub use types::{Fen, PaymentState, PlatformDate, PlatformTime, TradeStatus};
 
 pub use http;

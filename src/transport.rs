@@ -1,0 +1,314 @@
+//! The transport policy every runtime adapter applies: one total timeout per exchange, a cap on
+//! response bodies, and extra trusted root certificates.
+//!
+//! The core moves no bytes, so it only holds and checks these settings; each adapter
+//! (`chinaums-tokio`, `chinaums-ureq`, `chinaums-async-std`) applies them with its own HTTP and
+//! TLS stack. One [`TransportConfig`] can configure every adapter the same way through its
+//! `ClientBuilder::transport`.
+//!
+//! ```
+//! use std::time::Duration;
+//! use chinaums::transport::{TransportConfig, DEFAULT_MAX_RESPONSE_BYTES};
+//!
+//! let config = TransportConfig::new().with_timeout(Duration::from_secs(5));
+//! assert_eq!(config.timeout(), Duration::from_secs(5));
+//! assert_eq!(config.max_response_bytes(), DEFAULT_MAX_RESPONSE_BYTES);
+//! config.validate()?;
+//!
+//! // A zero timeout is refused when the adapter builds its client.
+//! assert!(TransportConfig::new().with_timeout(Duration::ZERO).validate().is_err());
+//! # Ok::<(), chinaums::Error>(())
+//! ```
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::Error;
+
+/// The default total time allowed for one HTTP exchange (connect, TLS, send, read the body).
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The default cap on a response body, in bytes (1 MiB).
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 1024 * 1024;
+
+/// The PEM label of an X.509 certificate.
+const CERTIFICATE_LABEL: &str = "CERTIFICATE";
+
+/// Adapter-neutral transport settings: the total timeout of one exchange, the largest response
+/// body accepted, and root certificates to trust besides the adapter's built-in (Mozilla) roots.
+///
+/// Setters consume and return the value, like the adapters' builders. Nothing is checked until
+/// [`TransportConfig::validate`] (which adapters call when they build a client), except that
+/// [`TransportConfig::add_root_certificate_pem`] refuses input it cannot read. Whether a
+/// certificate can serve as a trust anchor is for the adapter's TLS stack to decide, also when
+/// it builds its client.
+#[derive(Clone, PartialEq, Eq)]
+pub struct TransportConfig {
+    timeout: Duration,
+    max_response_bytes: usize,
+    /// DER-encoded certificates, in the order they were added.
+    extra_roots: Vec<Vec<u8>>,
+}
+
+impl Default for TransportConfig {
+    fn default() -> Self {
+        TransportConfig {
+            timeout: DEFAULT_TIMEOUT,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            extra_roots: Vec::new(),
+        }
+    }
+}
+
+impl fmt::Debug for TransportConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // A count, not kilobytes of certificate bytes.
+        f.debug_struct("TransportConfig")
+            .field("timeout", &self.timeout)
+            .field("max_response_bytes", &self.max_response_bytes)
+            .field("extra_roots", &self.extra_roots.len())
+            .finish()
+    }
+}
+
+impl TransportConfig {
+    /// The defaults: [`DEFAULT_TIMEOUT`], [`DEFAULT_MAX_RESPONSE_BYTES`], no extra roots.
+    pub fn new() -> Self {
+        TransportConfig::default()
+    }
+
+    /// Sets the total time allowed for one HTTP exchange, from connecting to the end of the
+    /// body. Must not be zero.
+    pub fn with_timeout(mut self, total: Duration) -> Self {
+        self.timeout = total;
+        self
+    }
+
+    /// Sets the largest response body accepted, in bytes. Must not be zero.
+    pub fn with_max_response_bytes(mut self, n: usize) -> Self {
+        self.max_response_bytes = n;
+        self
+    }
+
+    /// Adds every `CERTIFICATE` block in `pem` to the extra trusted roots (a sandbox's
+    /// self-signed certificate, a corporate TLS proxy's CA). Blocks with other labels (a
+    /// private key, say) are skipped.
+    ///
+    /// Fails with [`Error::Config`] if `pem` holds no `CERTIFICATE` block, or a block that cannot
+    /// be read (bad base64, mismatched `BEGIN`/`END` labels, a `BEGIN` line without its `END`);
+    /// then nothing is added.
+    pub fn add_root_certificate_pem(mut self, pem: &[u8]) -> Result<Self, Error> {
+        let unreadable = |why: &dyn fmt::Display| {
+            Error::Config(format!("unreadable root certificate PEM: {why}"))
+        };
+        let blocks = pem::parse_many(pem).map_err(|e| unreadable(&e))?;
+        // `parse_many` silently stops at a block that never ends: count the openings instead.
+        let openings = pem.windows(11).filter(|w| w == b"-----BEGIN ").count();
+        if openings > blocks.len() {
+            return Err(unreadable(
+                &"a `-----BEGIN` line has no matching `-----END` line",
+            ));
+        }
+        let found: Vec<Vec<u8>> = blocks
+            .into_iter()
+            .filter(|block| block.tag() == CERTIFICATE_LABEL)
+            .map(pem::Pem::into_contents)
+            .collect();
+        if found.is_empty() {
+            return Err(Error::Config(
+                "no `CERTIFICATE` block found in the root certificate PEM".into(),
+            ));
+        }
+        self.extra_roots.extend(found);
+        Ok(self)
+    }
+
+    /// The total time allowed for one HTTP exchange.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// The largest response body accepted, in bytes.
+    pub fn max_response_bytes(&self) -> usize {
+        self.max_response_bytes
+    }
+
+    /// The extra trusted roots, DER-encoded, in the order they were added.
+    pub fn extra_roots(&self) -> impl ExactSizeIterator<Item = &[u8]> {
+        self.extra_roots.iter().map(Vec::as_slice)
+    }
+
+    /// Checks the settings: a zero `timeout` or a zero `max_response_bytes` is an
+    /// [`Error::Config`] naming the setting. Adapters call this when they build a client.
+    pub fn validate(&self) -> Result<(), Error> {
+        if self.timeout.is_zero() {
+            return Err(Error::Config(
+                "the `timeout` must not be zero: it is the total time one exchange may take".into(),
+            ));
+        }
+        if self.max_response_bytes == 0 {
+            return Err(Error::Config(
+                "the `max_response_bytes` cap must not be zero: no response would fit".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sha2::{Digest as _, Sha256};
+
+    use super::*;
+
+    /// A self-signed EC P-256 certificate (CN "chinaums core test leaf"), 438 bytes of DER.
+    const CERT_A: &str = "-----BEGIN CERTIFICATE-----
+MIIBsjCCAVegAwIBAgIUNQEAxjNsghRKtSr/rDTqfyCzxy8wCgYIKoZIzj0EAwIw
+IjEgMB4GA1UEAwwXY2hpbmF1bXMgY29yZSB0ZXN0IGxlYWYwIBcNMjYxMTI5MTQ1
+MTQ3WhgPMjEyNjExMDUxNDUxNDdaMCIxIDAeBgNVBAMMF2NoaW5hdW1zIGNvcmUg
+dGVzdCBsZWFmMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAECdQk5cPtZqfeR5PN
+HTHefGRJ9hKKmiQnbjbzhJxgTw1Y2XF6uyhkYs+N+IINZDhRmj8H5eyvMgqSmfbA
+P/PaPKNpMGcwHQYDVR0OBBYEFHhH+z8uGfXQZkavsXKn1GS6CSuuMB8GA1UdIwQY
+MBaAFHhH+z8uGfXQZkavsXKn1GS6CSuuMA8GA1UdEwEB/wQFMAMBAf8wFAYDVR0R
+BA0wC4IJbG9jYWxob3N0MAoGCCqGSM49BAMCA0kAMEYCIQDwMmH+qRGI/U2Zatil
+php5Fc5NOfRkP5NxY2oPpMCyEwIhAIdtpihy9vPyB0WswC+ctrJUHwL/jnDC9qGb
+ZuMRG1Jc
+-----END CERTIFICATE-----
+";
+
+    /// A self-signed EC P-256 CA certificate (CN "chinaums core test CA"), 410 bytes of DER.
+    const CERT_B: &str = "-----BEGIN CERTIFICATE-----
+MIIBljCCAT2gAwIBAgIUC+fv+j7gjXX4DewpREscUEGKhPwwCgYIKoZIzj0EAwIw
+IDEeMBwGA1UEAwwVY2hpbmF1bXMgY29yZSB0ZXN0IENBMCAXDTI2MTEyOTE0NDcz
+MloYDzIxMjYxMTA1MTQ0NzMyWjAgMR4wHAYDVQQDDBVjaGluYXVtcyBjb3JlIHRl
+c3QgQ0EwWTATBgcqhkjOPQIBBggqhkjOPQMBBwNCAAT5nnngxPxR2bHnlIRWLsS2
+Fr2rZRxjZVQsUC8VQM9rjrWQ1JheC4rE1/A7yiuO8g/StFre16zRSCZtakEgqth2
+o1MwUTAdBgNVHQ4EFgQUxbFlBN7nzivXFUKv+zNFF2ccujQwHwYDVR0jBBgwFoAU
+xbFlBN7nzivXFUKv+zNFF2ccujQwDwYDVR0TAQH/BAUwAwEB/zAKBggqhkjOPQQD
+AgNHADBEAiAlqPGtQKNaiFcItGCv6n4sujjuliLGpAanahv+6cO1EQIgNWIRLKTf
+x2NhIZpR5vGnbqAxOutNyzWBJGLX9qRICKs=
+-----END CERTIFICATE-----
+";
+
+    /// SHA-256 of each certificate's DER, from `openssl x509 -outform der | sha256sum`.
+    const SHA256_A: &str = "5df9e9ff7e022a86ef919c15a8c19bdf6f10bfd448de6b80226c5b1ee6b503b0";
+    const SHA256_B: &str = "7a933ef496ac8fc96b02ea2ec39b1e01add70dda290cafa97a99870ccac7718e";
+
+    fn sha256_hex(der: &[u8]) -> String {
+        Sha256::digest(der)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
+    /// The message of the `Error::Config` that `result` must be.
+    fn config_message<T: fmt::Debug>(result: Result<T, Error>) -> String {
+        match result {
+            Err(Error::Config(message)) => message,
+            other => panic!("expected Error::Config, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn defaults_are_30_seconds_and_1_mib_and_valid() {
+        assert_eq!(DEFAULT_TIMEOUT, Duration::from_secs(30));
+        assert_eq!(DEFAULT_MAX_RESPONSE_BYTES, 1_048_576);
+        let config = TransportConfig::new();
+        assert_eq!(config.timeout(), DEFAULT_TIMEOUT);
+        assert_eq!(config.max_response_bytes(), DEFAULT_MAX_RESPONSE_BYTES);
+        assert_eq!(config.extra_roots().len(), 0);
+        assert!(config.validate().is_ok());
+        assert_eq!(config, TransportConfig::default());
+    }
+
+    #[test]
+    fn setters_change_only_their_setting() {
+        let config = TransportConfig::new()
+            .with_timeout(Duration::from_millis(250))
+            .with_max_response_bytes(4096);
+        assert_eq!(config.timeout(), Duration::from_millis(250));
+        assert_eq!(config.max_response_bytes(), 4096);
+        assert_eq!(config.extra_roots().len(), 0);
+        assert!(config.validate().is_ok());
+    }
+
+    #[test]
+    fn a_pem_with_two_certificates_gives_their_two_ders() {
+        // Text around the blocks and a non-certificate block are tolerated; the key is skipped.
+        let pem = format!(
+            "Bag Attributes: first\n{CERT_A}\n-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\nsecond:\n{CERT_B}"
+        );
+        let config = TransportConfig::new()
+            .add_root_certificate_pem(pem.as_bytes())
+            .unwrap();
+        let ders: Vec<&[u8]> = config.extra_roots().collect();
+        assert_eq!(ders.len(), 2);
+        assert_eq!((ders[0].len(), ders[1].len()), (438, 410));
+        assert_eq!(sha256_hex(ders[0]), SHA256_A);
+        assert_eq!(sha256_hex(ders[1]), SHA256_B);
+    }
+
+    #[test]
+    fn adding_again_appends_in_order() {
+        let config = TransportConfig::new()
+            .add_root_certificate_pem(CERT_B.as_bytes())
+            .unwrap()
+            .add_root_certificate_pem(format!("{CERT_A}{CERT_A}").as_bytes())
+            .unwrap();
+        let digests: Vec<String> = config.extra_roots().map(sha256_hex).collect();
+        assert_eq!(digests, [SHA256_B, SHA256_A, SHA256_A]);
+        assert!(config.validate().is_ok());
+    }
+
+    #[test]
+    fn bad_pem_is_refused_with_the_reason() {
+        const NONE: &str = "no `CERTIFICATE` block";
+        const UNREADABLE: &str = "unreadable root certificate PEM";
+        let key_only = "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n";
+        let bad_base64 = CERT_A.replace("MIIB", "M!IB");
+        let mismatched = CERT_A.replace("END CERTIFICATE", "END PRIVATE KEY");
+        // A good block followed by one that never ends: not silently half-accepted.
+        let good_then_cut = format!("{CERT_A}{}", &CERT_B[..150]);
+        let cases = [
+            ("", NONE),
+            ("hello, not a pem", NONE),
+            (key_only, NONE),
+            (&bad_base64, UNREADABLE),
+            (&mismatched, UNREADABLE),
+            (&CERT_A[..200], UNREADABLE),
+            (&good_then_cut, UNREADABLE),
+        ];
+        for (input, reason) in cases {
+            let added = TransportConfig::new().add_root_certificate_pem(input.as_bytes());
+            let message = config_message(added);
+            assert!(message.contains(reason), "{input:?}: {message}");
+        }
+    }
+
+    #[test]
+    fn zero_settings_are_refused_by_name() {
+        let zero_timeout = TransportConfig::new().with_timeout(Duration::ZERO);
+        let message = config_message(zero_timeout.validate());
+        assert!(message.contains("`timeout`"), "{message}");
+        let zero_cap = TransportConfig::new().with_max_response_bytes(0);
+        let message = config_message(zero_cap.validate());
+        assert!(message.contains("`max_response_bytes`"), "{message}");
+        // The smallest non-zero values are fine.
+        let smallest = TransportConfig::new()
+            .with_timeout(Duration::from_nanos(1))
+            .with_max_response_bytes(1);
+        assert!(smallest.validate().is_ok());
+    }
+
+    #[test]
+    fn debug_counts_the_roots_instead_of_showing_them() {
+        let config = TransportConfig::new()
+            .add_root_certificate_pem(format!("{CERT_A}{CERT_B}").as_bytes())
+            .unwrap();
+        let shown = format!("{config:?}");
+        assert_eq!(
+            shown,
+            "TransportConfig { timeout: 30s, max_response_bytes: 1048576, extra_roots: 2 }"
+        );
+    }
+}
