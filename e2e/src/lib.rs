@@ -21,7 +21,8 @@ use std::time::Duration;
 
 use chinaums::netpay::{PaymentQuery, PaymentQueryResponse};
 use chinaums::{
-    Credentials, Delivery, Environment, Error, ErrorClass, TransportError, TransportErrorKind,
+    Credentials, Delivery, Environment, Error, ErrorClass, TransportConfig, TransportError,
+    TransportErrorKind,
 };
 use chinaums_sandbox::{
     DEMO_INST_MID, DEMO_MID, DEMO_PAID_ORDER, DEMO_TID, DEMO_UNPAID_ORDER, Sandbox,
@@ -77,6 +78,22 @@ impl Options {
         self.root_pem = Some(pem.into());
         self
     }
+
+    /// The one [`TransportConfig`] every adapter is built with (`ClientBuilder::transport`);
+    /// fails if the root certificate PEM cannot be read.
+    pub fn transport(&self) -> Result<TransportConfig, Error> {
+        let mut config = TransportConfig::new();
+        if let Some(timeout) = self.timeout {
+            config = config.with_timeout(timeout);
+        }
+        if let Some(n) = self.max_response_bytes {
+            config = config.with_max_response_bytes(n);
+        }
+        if let Some(pem) = &self.root_pem {
+            config = config.add_root_certificate_pem(pem.as_bytes())?;
+        }
+        Ok(config)
+    }
 }
 
 /// The result of one payment query.
@@ -114,25 +131,6 @@ pub trait Adapter: Clone + Send + Sync + Sized + 'static {
     }
 }
 
-/// Applies [`Options`] to an adapter's `ClientBuilder` (the builders have the same methods but
-/// no common trait); `?` returns a refused root certificate from the enclosing function.
-macro_rules! configure {
-    ($builder:expr, $options:expr) => {{
-        let options: &Options = $options;
-        let mut builder = $builder;
-        if let Some(timeout) = options.timeout {
-            builder = builder.timeout(timeout);
-        }
-        if let Some(n) = options.max_response_bytes {
-            builder = builder.max_response_bytes(n);
-        }
-        if let Some(pem) = &options.root_pem {
-            builder = builder.add_root_certificate_pem(pem.as_bytes())?;
-        }
-        builder
-    }};
-}
-
 /// `chinaums-tokio`, with the tokio runtime its calls run on: a current-thread runtime when
 /// `WORKERS` is 0, else a multi-thread runtime with that many workers.
 #[derive(Clone)]
@@ -168,7 +166,7 @@ impl<const WORKERS: usize> Adapter for TokioRuntime<WORKERS> {
             .enable_all()
             .build()
             .map_err(|e| Error::Config(format!("cannot start a tokio runtime: {e}")))?;
-        let builder = configure!(chinaums_tokio::Client::builder(core), options);
+        let builder = chinaums_tokio::Client::builder(core).transport(options.transport()?);
         let client = {
             let _inside = runtime.enter();
             builder.build()?
@@ -210,7 +208,8 @@ macro_rules! async_std_crate_on {
             const KIND: Kind = $kind;
 
             fn build(core: chinaums::Client, options: &Options) -> Result<Self, Error> {
-                configure!(chinaums_async_std::Client::builder(core), options)
+                chinaums_async_std::Client::builder(core)
+                    .transport(options.transport()?)
                     .build()
                     .map($name)
             }
@@ -248,7 +247,8 @@ impl Adapter for Ureq {
     const KIND: Kind = Kind::Ureq;
 
     fn build(core: chinaums::Client, options: &Options) -> Result<Self, Error> {
-        configure!(chinaums_ureq::Client::builder(core), options)
+        chinaums_ureq::Client::builder(core)
+            .transport(options.transport()?)
             .build()
             .map(Ureq)
     }

@@ -41,6 +41,8 @@ use std::time::Duration;
 use chinaums::{Call, Error, Operation, Reply};
 
 pub use chinaums;
+// The defaults and the adapter-neutral settings live in the core, the same for every adapter.
+pub use chinaums::transport::{DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, TransportConfig};
 
 /// An async client: a [`chinaums_ureq::Client`] whose calls run on the `blocking` thread pool.
 ///
@@ -130,10 +132,21 @@ impl ClientBuilder {
     }
 
     /// Trusts the certificates in `pem` as roots, besides the webpki (Mozilla) roots.
+    ///
+    /// Fails with [`Error::Config`] if `pem` holds no readable certificate; a certificate that
+    /// cannot serve as a trust anchor makes [`ClientBuilder::build`] fail with [`Error::Config`].
     pub fn add_root_certificate_pem(self, pem: &[u8]) -> Result<Self, Error> {
         Ok(ClientBuilder {
             inner: self.inner.add_root_certificate_pem(pem)?,
         })
+    }
+
+    /// Replaces all the transport settings (timeout, body cap, extra roots) with `config`, so
+    /// one [`TransportConfig`] can configure every adapter alike.
+    pub fn transport(self, config: TransportConfig) -> Self {
+        ClientBuilder {
+            inner: self.inner.transport(config),
+        }
     }
 
     /// The client.
@@ -185,6 +198,9 @@ mod tests {
         assert!(matches!(e, Err(Error::Config(m)) if m.contains("cap")));
         let e = Client::builder(core()).add_root_certificate_pem(b"nothing");
         assert!(matches!(e, Err(Error::Config(_))));
+        let zero = TransportConfig::new().with_timeout(Duration::ZERO);
+        let e = Client::builder(core()).transport(zero).build();
+        assert!(matches!(e, Err(Error::Config(m)) if m.contains("timeout")));
         let shown = format!("{:?}", Client::new(core()).unwrap());
         assert!(!shown.contains("secret-app-key"), "{shown}");
     }

@@ -49,16 +49,13 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use rustls::RootCertStore;
 use rustls::pki_types::CertificateDer;
-use rustls::pki_types::pem::PemObject as _;
 
 pub use chinaums;
+// The defaults and the adapter-neutral settings live in the core, the same for every adapter.
+pub use chinaums::transport::{DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, TransportConfig};
 
 use crate::send::Transport;
 
-/// The default total time allowed for one HTTP exchange.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
-/// The default cap on a response body.
-pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 1024 * 1024;
 /// How long an idle pooled connection is kept before it is closed.
 const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -90,9 +87,7 @@ impl Client {
     pub fn builder(core: chinaums::Client) -> ClientBuilder {
         ClientBuilder {
             core,
-            timeout: DEFAULT_TIMEOUT,
-            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
-            extra_roots: Vec::new(),
+            transport: TransportConfig::new(),
         }
     }
 
@@ -121,66 +116,63 @@ impl Client {
 /// Configures a [`Client`]; see [`Client::builder`].
 pub struct ClientBuilder {
     core: chinaums::Client,
-    timeout: Duration,
-    max_response_bytes: usize,
-    extra_roots: Vec<CertificateDer<'static>>,
+    transport: TransportConfig,
 }
 
 impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // `TransportConfig`'s `Debug` counts the extra roots instead of printing them.
         f.debug_struct("ClientBuilder")
             .field("core", &self.core)
-            .field("timeout", &self.timeout)
-            .field("max_response_bytes", &self.max_response_bytes)
-            .field("extra_roots", &self.extra_roots.len())
+            .field("transport", &self.transport)
             .finish()
     }
 }
 
 impl ClientBuilder {
     /// The total time allowed for one HTTP exchange (connect, TLS, send, read the whole body).
-    /// Default 30 s. When it runs out the error is a timeout with [`chinaums::Delivery::MaybeSent`].
+    /// Default 30 s; must not be zero. When it runs out the error is a timeout with
+    /// [`chinaums::Delivery::MaybeSent`].
     pub fn timeout(mut self, total: Duration) -> Self {
-        self.timeout = total;
+        self.transport = self.transport.with_timeout(total);
         self
     }
 
-    /// The largest response body accepted, in bytes. Default 1 MiB.
+    /// The largest response body accepted, in bytes. Default 1 MiB; must not be zero.
     pub fn max_response_bytes(mut self, n: usize) -> Self {
-        self.max_response_bytes = n;
+        self.transport = self.transport.with_max_response_bytes(n);
         self
     }
 
     /// Trusts the certificates in `pem` (one or more `CERTIFICATE` blocks) in addition to
     /// Mozilla's roots: a sandbox's self-signed certificate, a corporate TLS proxy's CA.
+    ///
+    /// Fails with [`Error::Config`] if `pem` holds no readable certificate; a certificate that
+    /// cannot serve as a trust anchor makes [`ClientBuilder::build`] fail with [`Error::Config`].
     pub fn add_root_certificate_pem(mut self, pem: &[u8]) -> Result<Self, Error> {
-        let mut found = Vec::new();
-        for cert in CertificateDer::pem_slice_iter(pem) {
-            let cert =
-                cert.map_err(|e| Error::Config(format!("cannot read root certificate PEM: {e}")))?;
-            // Check now that it can be a trust anchor, so a bad one fails here, not at build().
-            RootCertStore::empty()
-                .add(cert.clone())
-                .map_err(|e| Error::Config(format!("unusable root certificate: {e}")))?;
-            found.push(cert);
-        }
-        if found.is_empty() {
-            return Err(Error::Config(
-                "no `-----BEGIN CERTIFICATE-----` block in the root certificate PEM".into(),
-            ));
-        }
-        self.extra_roots.extend(found);
+        self.transport = self.transport.add_root_certificate_pem(pem)?;
         Ok(self)
     }
 
+    /// Replaces all the transport settings (timeout, response cap, extra roots) with `config`,
+    /// so one [`TransportConfig`] can configure every adapter alike.
+    pub fn transport(mut self, config: TransportConfig) -> Self {
+        self.transport = config;
+        self
+    }
+
     /// The client.
+    ///
+    /// Fails with [`Error::Config`] if a setting is zero or an extra root cannot serve as a
+    /// trust anchor.
     pub fn build(self) -> Result<Client, Error> {
+        self.transport.validate()?;
         let mut roots = RootCertStore {
             roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
         };
-        for cert in self.extra_roots {
+        for der in self.transport.extra_roots() {
             roots
-                .add(cert)
+                .add(CertificateDer::from(der))
                 .map_err(|e| Error::Config(format!("unusable root certificate: {e}")))?;
         }
         let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
@@ -209,8 +201,8 @@ impl ClientBuilder {
             core: self.core,
             transport: Transport {
                 http,
-                timeout: self.timeout,
-                max_response_bytes: self.max_response_bytes,
+                timeout: self.transport.timeout(),
+                max_response_bytes: self.transport.max_response_bytes(),
             },
         })
     }

@@ -376,26 +376,74 @@ async fn a_failed_tls_handshake_was_not_sent() {
 }
 
 #[test]
-fn root_certificates_are_checked_when_added() {
+fn root_certificates_are_read_when_added_and_checked_at_build() {
     let core = chinaums::Client::new(Credentials::new("app", "key"), Environment::Test);
     let builder = Client::builder(core.clone())
         .add_root_certificate_pem(TEST_CERT_PEM.as_bytes())
         .unwrap();
-    assert_eq!(builder.extra_roots.len(), 1);
+    assert_eq!(builder.transport.extra_roots().len(), 1);
     let two = format!("{TEST_CERT_PEM}{TEST_CERT_PEM}");
     let builder = builder.add_root_certificate_pem(two.as_bytes()).unwrap();
-    assert_eq!(builder.extra_roots.len(), 3);
+    assert_eq!(builder.transport.extra_roots().len(), 3);
     assert!(builder.build().is_ok());
 
+    // Unreadable PEM is refused when added.
     let broken = TEST_CERT_PEM.replace("MIIB", "M!IB");
     let truncated = &TEST_CERT_PEM[..200];
-    let not_a_cert = "-----BEGIN CERTIFICATE-----\naGVsbG8=\n-----END CERTIFICATE-----\n";
-    for bad in ["", "hello", broken.as_str(), truncated, not_a_cert] {
+    for bad in ["", "hello", broken.as_str(), truncated] {
         match Client::builder(core.clone()).add_root_certificate_pem(bad.as_bytes()) {
             Err(Error::Config(message)) => assert!(message.contains("certificate"), "{message}"),
             other => panic!("{bad:?} was accepted: {other:?}"),
         }
     }
+    // Readable PEM whose content is no certificate: rustls refuses it as a trust anchor when
+    // the client is built.
+    let not_a_cert = "-----BEGIN CERTIFICATE-----\naGVsbG8=\n-----END CERTIFICATE-----\n";
+    let builder = Client::builder(core)
+        .add_root_certificate_pem(not_a_cert.as_bytes())
+        .unwrap();
+    let message = config_error(builder.build());
+    assert!(message.contains("unusable root certificate"), "{message}");
+}
+
+/// The message of the `Error::Config` that building must fail with.
+fn config_error(built: Result<Client, Error>) -> String {
+    match built {
+        Err(Error::Config(message)) => message,
+        other => panic!("expected Error::Config, got {other:?}"),
+    }
+}
+
+#[test]
+fn zero_timeout_and_zero_cap_are_refused_at_build() {
+    let core = chinaums::Client::new(Credentials::new("app", "key"), Environment::Test);
+    let zero_timeout = Client::builder(core.clone()).timeout(Duration::ZERO);
+    let message = config_error(zero_timeout.build());
+    assert!(message.contains("`timeout`"), "{message}");
+    let zero_cap = Client::builder(core).max_response_bytes(0);
+    let message = config_error(zero_cap.build());
+    assert!(message.contains("`max_response_bytes`"), "{message}");
+}
+
+#[test]
+fn one_transport_config_sets_every_option() {
+    let core = chinaums::Client::new(Credentials::new("app", "key"), Environment::Test);
+    let config = TransportConfig::new()
+        .with_timeout(Duration::from_millis(1500))
+        .with_max_response_bytes(2048)
+        .add_root_certificate_pem(TEST_CERT_PEM.as_bytes())
+        .unwrap();
+    // `transport` replaces what was set before it.
+    let builder = Client::builder(core.clone())
+        .timeout(Duration::from_secs(9))
+        .transport(config.clone());
+    assert_eq!(builder.transport, config);
+    let client = builder.build().unwrap();
+    assert_eq!(client.transport.timeout, Duration::from_millis(1500));
+    assert_eq!(client.transport.max_response_bytes, 2048);
+    // A zero setting in the shared config is refused like one set directly.
+    let zero = Client::builder(core).transport(config.with_timeout(Duration::ZERO));
+    assert!(config_error(zero.build()).contains("`timeout`"));
 }
 
 #[test]

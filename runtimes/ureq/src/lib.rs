@@ -45,7 +45,6 @@ use std::time::Duration;
 use chinaums::http;
 use chinaums::{Call, Error, Operation, Reply, Step, TransportError};
 use rustls::pki_types::CertificateDer;
-use rustls::pki_types::pem::PemObject as _;
 use ureq::tls::{Certificate, RootCerts, TlsConfig, TlsProvider};
 use ureq::unversioned::resolver::DefaultResolver;
 use ureq::unversioned::transport::{Connector as _, DefaultConnector};
@@ -55,12 +54,8 @@ mod transport;
 use transport::{Failure, TrackingConnector};
 
 pub use chinaums;
-
-/// The default total timeout of one exchange.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// The default cap on a response body, in bytes (1 MiB).
-pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 1024 * 1024;
+// The defaults and the adapter-neutral settings live in the core, the same for every adapter.
+pub use chinaums::transport::{DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, TransportConfig};
 
 /// A blocking client: a [`chinaums::Client`] plus a ureq agent whose connections are reused.
 ///
@@ -94,9 +89,7 @@ impl Client {
     pub fn builder(core: chinaums::Client) -> ClientBuilder {
         ClientBuilder {
             core,
-            timeout: DEFAULT_TIMEOUT,
-            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
-            extra_roots: Vec::new(),
+            transport: TransportConfig::new(),
         }
     }
 
@@ -165,18 +158,15 @@ impl Client {
 /// Builds a [`Client`].
 pub struct ClientBuilder {
     core: chinaums::Client,
-    timeout: Duration,
-    max_response_bytes: usize,
-    extra_roots: Vec<CertificateDer<'static>>,
+    transport: TransportConfig,
 }
 
 impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // `TransportConfig`'s `Debug` counts the extra roots instead of printing them.
         f.debug_struct("ClientBuilder")
             .field("core", &self.core)
-            .field("timeout", &self.timeout)
-            .field("max_response_bytes", &self.max_response_bytes)
-            .field("extra_roots", &self.extra_roots.len())
+            .field("transport", &self.transport)
             .finish()
     }
 }
@@ -185,59 +175,54 @@ impl ClientBuilder {
     /// The total time one exchange may take, from connecting to the end of the body (default
     /// 30 s). Must not be zero.
     pub fn timeout(mut self, total: Duration) -> Self {
-        self.timeout = total;
+        self.transport = self.transport.with_timeout(total);
         self
     }
 
     /// The largest response body accepted, in bytes (default 1 MiB). Must not be zero.
     pub fn max_response_bytes(mut self, n: usize) -> Self {
-        self.max_response_bytes = n;
+        self.transport = self.transport.with_max_response_bytes(n);
         self
     }
 
     /// Trusts the certificates in `pem` as roots, besides the webpki (Mozilla) roots.
     ///
-    /// Fails with [`Error::Config`] if `pem` holds no certificate or one that cannot serve as
-    /// a trust anchor.
+    /// Fails with [`Error::Config`] if `pem` holds no readable certificate; a certificate that
+    /// cannot serve as a trust anchor makes [`ClientBuilder::build`] fail with [`Error::Config`].
     pub fn add_root_certificate_pem(mut self, pem: &[u8]) -> Result<Self, Error> {
-        let mut found = 0;
-        for cert in CertificateDer::pem_slice_iter(pem) {
-            let cert = cert.map_err(|e| Error::Config(format!("unreadable PEM: {e}")))?;
-            // Check now that it parses as a trust anchor: ureq would silently skip it later.
-            rustls::RootCertStore::empty()
-                .add(cert.clone())
-                .map_err(|e| Error::Config(format!("unusable root certificate: {e}")))?;
-            self.extra_roots.push(cert);
-            found += 1;
-        }
-        if found == 0 {
-            return Err(Error::Config(
-                "no `CERTIFICATE` block found in the PEM".into(),
-            ));
-        }
+        self.transport = self.transport.add_root_certificate_pem(pem)?;
         Ok(self)
     }
 
+    /// Replaces all the transport settings (timeout, body cap, extra roots) with `config`, so
+    /// one [`TransportConfig`] can configure every adapter alike.
+    pub fn transport(mut self, config: TransportConfig) -> Self {
+        self.transport = config;
+        self
+    }
+
     /// The client.
+    ///
+    /// Fails with [`Error::Config`] if a setting is zero or an extra root cannot serve as a
+    /// trust anchor.
     pub fn build(self) -> Result<Client, Error> {
-        if self.timeout.is_zero() {
-            return Err(Error::Config("the timeout must not be zero".into()));
+        self.transport.validate()?;
+        for der in self.transport.extra_roots() {
+            // Check that it parses as a trust anchor: ureq would silently skip it later.
+            rustls::RootCertStore::empty()
+                .add(CertificateDer::from(der))
+                .map_err(|e| Error::Config(format!("unusable root certificate: {e}")))?;
         }
-        if self.max_response_bytes == 0 {
-            return Err(Error::Config(
-                "the response body cap must not be zero".into(),
-            ));
-        }
-        let roots = if self.extra_roots.is_empty() {
+        let roots = if self.transport.extra_roots().len() == 0 {
             RootCerts::WebPki
         } else {
             let webpki = webpki_root_certs::TLS_SERVER_ROOT_CERTS
                 .iter()
                 .map(|c| Certificate::from_der(c.as_ref()));
             let extra = self
-                .extra_roots
-                .iter()
-                .map(|c| Certificate::from_der(c.as_ref()).to_owned());
+                .transport
+                .extra_roots()
+                .map(|der| Certificate::from_der(der).to_owned());
             RootCerts::from(webpki.chain(extra))
         };
         let tls = TlsConfig::builder()
@@ -247,10 +232,14 @@ impl ClientBuilder {
             .unversioned_rustls_crypto_provider(Arc::new(rustls::crypto::ring::default_provider()))
             .root_certs(roots)
             .build();
+        let (timeout, max_response_bytes) = (
+            self.transport.timeout(),
+            self.transport.max_response_bytes(),
+        );
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
-            .timeout_global(Some(self.timeout))
+            .timeout_global(Some(timeout))
             .user_agent(concat!("chinaums-ureq/", env!("CARGO_PKG_VERSION")))
             .tls_config(tls)
             .build();
@@ -259,8 +248,8 @@ impl ClientBuilder {
         Ok(Client {
             core: self.core,
             agent,
-            timeout: self.timeout,
-            max_response_bytes: self.max_response_bytes,
+            timeout,
+            max_response_bytes,
         })
     }
 }
@@ -286,11 +275,36 @@ mod tests {
     fn pem_without_certificates_is_refused() {
         let e = Client::builder(core()).add_root_certificate_pem(b"not a pem");
         assert!(matches!(e, Err(Error::Config(m)) if m.contains("no `CERTIFICATE`")));
+        // Readable PEM, but no certificate inside: refused as a trust anchor at build().
         let garbage = b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
-        let e = Client::builder(core()).add_root_certificate_pem(garbage);
+        let e = Client::builder(core())
+            .add_root_certificate_pem(garbage)
+            .and_then(ClientBuilder::build);
         assert!(
             matches!(e, Err(Error::Config(ref m)) if m.contains("unusable root")),
             "{e:?}"
+        );
+    }
+
+    #[test]
+    fn one_transport_config_sets_every_option() {
+        let config = TransportConfig::new()
+            .with_timeout(Duration::from_millis(1500))
+            .with_max_response_bytes(2048);
+        // `transport` replaces what was set before it.
+        let client = Client::builder(core())
+            .max_response_bytes(7)
+            .transport(config.clone())
+            .build()
+            .unwrap();
+        assert_eq!(client.timeout, Duration::from_millis(1500));
+        assert_eq!(client.max_response_bytes, 2048);
+        let zero = Client::builder(core())
+            .transport(config.with_max_response_bytes(0))
+            .build();
+        assert!(
+            matches!(zero, Err(Error::Config(ref m)) if m.contains("cap")),
+            "{zero:?}"
         );
     }
 
