@@ -158,17 +158,26 @@ pub struct PlatformError {
 
 impl PlatformError {
     /// Builds the error and classifies `err_code` (PROTOCOL.md §8.1).
+    ///
+    /// The gateway's codes for an expired or invalid token are undocumented (UNCERTAIN,
+    /// PROTOCOL.md §3.3): an undocumented code whose message says 认证失败 ("authentication
+    /// failed") is read as an authentication failure, whatever the HTTP status, so that the
+    /// access-token flow refreshes its token.
     pub fn new(
         status: StatusCode,
         err_code: impl Into<String>,
         message: impl Into<String>,
     ) -> Self {
         let err_code = err_code.into();
-        let class = classify(&err_code, status);
+        let message = message.into();
+        let class = match known_class(&err_code) {
+            None if message.contains("认证失败") => ErrorClass::Auth,
+            _ => classify(&err_code, status),
+        };
         PlatformError {
             status,
             err_code,
-            message: message.into(),
+            message,
             class,
         }
     }
@@ -427,6 +436,17 @@ mod tests {
             classify("X", StatusCode::BAD_GATEWAY),
             ErrorClass::OutcomeUnknown
         );
+    }
+
+    #[test]
+    fn an_undocumented_code_saying_authentication_failed_is_auth() {
+        let e = PlatformError::new(StatusCode::OK, "4001", "认证失败: token已过期");
+        assert_eq!(e.class, ErrorClass::Auth);
+        // Documented codes keep their class whatever the message says.
+        let e = PlatformError::new(StatusCode::OK, "NO_ORDER", "认证失败");
+        assert_eq!(e.class, ErrorClass::NotFound);
+        let e = PlatformError::new(StatusCode::OK, "4001", "其他");
+        assert_eq!(e.class, ErrorClass::OutcomeUnknown);
     }
 
     #[test]

@@ -323,3 +323,22 @@ fn prepare_without_a_token_says_what_to_do() {
         "{err}"
     );
 }
+
+#[test]
+fn an_undocumented_auth_failure_on_http_200_also_refreshes_the_token() {
+    let client = token_client(noon());
+    drive(&client, vec![token_reply("t1", 3600)], vec![paid()])
+        .0
+        .unwrap();
+    let rejected = response(StatusCode::OK, r#"{"errCode":"4001","errMsg":"认证失败"}"#);
+    let (result, sent) = drive(
+        &client,
+        vec![token_reply("t2", 3600)],
+        vec![rejected, paid()],
+    );
+    assert!(result.unwrap().is_paid());
+    assert_eq!(
+        sent,
+        ["/v1/netpay/query", "/v1/token/access", "/v1/netpay/query"]
+    );
+}
