@@ -169,14 +169,14 @@ impl FromStr for Secret {
     }
 }
 
-/// Where and as whom API commands connect.
+/// The appId and appKey, from flags or the environment (`query` and `sign` alike).
 #[derive(Args, Debug)]
-pub struct ConnectionArgs {
+pub struct CredentialArgs {
     /// The appId from the developer console.
     #[arg(long, env = "CHINAUMS_APP_ID", value_name = "ID")]
     pub app_id: Option<String>,
 
-    /// The appKey (secret). Prefer the environment variable, which keeps it out of shell history.
+    /// The appKey (secret). Prefer CHINAUMS_APP_KEY, which keeps it out of shell history.
     #[arg(
         long,
         env = "CHINAUMS_APP_KEY",
@@ -184,6 +184,14 @@ pub struct ConnectionArgs {
         value_name = "KEY"
     )]
     pub app_key: Option<Secret>,
+}
+
+/// Where and as whom API commands connect.
+#[derive(Args, Debug)]
+pub struct ConnectionArgs {
+    /// `--app-id` and `--app-key`.
+    #[command(flatten)]
+    pub credentials: CredentialArgs,
 
     /// The gateway: `production`, `test`, or a base URL such as http://127.0.0.1:8080.
     #[arg(long = "env", env = "CHINAUMS_ENV", value_name = "ENV", value_parser = parse_environment)]
@@ -237,18 +245,9 @@ pub struct QueryArgs {
 /// `chinaums sign`.
 #[derive(Args, Debug)]
 pub struct SignArgs {
-    /// The appId.
-    #[arg(long, env = "CHINAUMS_APP_ID", value_name = "ID")]
-    pub app_id: Option<String>,
-
-    /// The appKey (secret). Prefer CHINAUMS_APP_KEY, which keeps it out of shell history.
-    #[arg(
-        long,
-        env = "CHINAUMS_APP_KEY",
-        hide_env_values = true,
-        value_name = "KEY"
-    )]
-    pub app_key: Option<Secret>,
+    /// `--app-id` and `--app-key`.
+    #[command(flatten)]
+    pub credentials: CredentialArgs,
 
     /// The timestamp, yyyyMMddHHmmss in Beijing time (default: now).
     #[arg(long, value_name = "yyyyMMddHHmmss", value_parser = parse_auth_timestamp)]

@@ -52,8 +52,8 @@ pub fn connect(
             Some(running),
         )
     } else {
-        let app_id = present(args.app_id.as_deref());
-        let app_key = present(args.app_key.as_ref().map(Secret::expose));
+        let app_id = present(args.credentials.app_id.as_deref());
+        let app_key = present(args.credentials.app_key.as_ref().map(Secret::expose));
         if app_id.is_none() {
             missing.push(("--app-id", "CHINAUMS_APP_ID", "the appId"));
         }

@@ -25,8 +25,9 @@ pub struct SignInput<'a> {
 
 /// Resolves the inputs (reading the body from the file or stdin) and returns what to print.
 pub fn run(args: &SignArgs) -> Result<String, CliError> {
-    let app_id = args.app_id.as_deref().filter(|s| !s.is_empty());
+    let app_id = args.credentials.app_id.as_deref().filter(|s| !s.is_empty());
     let app_key = args
+        .credentials
         .app_key
         .as_ref()
         .map(Secret::expose)

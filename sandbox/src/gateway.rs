@@ -9,7 +9,7 @@ use std::time::SystemTime;
 use chinaums::auth::{body_sig, token};
 use chinaums::types::ids;
 use chinaums::types::time::{is_auth_timestamp, parse_auth_timestamp, request_timestamp};
-use chinaums::{Fen, PlatformTime, TradeStatus};
+use chinaums::{Fen, NonceSource as _, PlatformTime, TradeStatus};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
@@ -283,11 +283,10 @@ impl Shared {
         if !constant_time_eq(expected.as_bytes(), signature.as_bytes()) {
             return refuse("BAD_SIGN", "签名错误: signature does not match".into());
         }
-        let mut bytes = [0u8; 16];
-        if getrandom::fill(&mut bytes).is_err() {
+        // 32 lowercase hex characters from the OS CSPRNG: the core's nonce source.
+        let Ok(access_token) = chinaums::RandomNonce.nonce() else {
             return reject(500, "INTERNAL_ERROR", "cannot draw a random token");
-        }
-        let access_token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        };
         self.add_token(app_id, access_token.clone());
         self.token_fetches.fetch_add(1, Ordering::SeqCst);
         let mut obj = Obj::new();
