@@ -11,6 +11,28 @@ use std::fmt;
 use http::StatusCode;
 
 /// What the caller should do about an error.
+///
+/// # HTTP statuses without an `errCode`
+///
+/// When the body carries no platform `errCode` (a proxy's HTML page, an empty body), the class
+/// comes from the HTTP status alone. Only statuses that say the request was refused *before*
+/// anything ran are [`Retryable`](ErrorClass::Retryable); anything a proxy may return after
+/// forwarding the request is [`OutcomeUnknown`](ErrorClass::OutcomeUnknown), because the
+/// platform may have acted on it (a refund, a close) before the proxy gave up.
+///
+/// | status | class | why |
+/// |---|---|---|
+/// | 401, 403 | `Auth` | the gateway refused the credentials or the signature |
+/// | 404, 405 | `Config` | the base URL or path is not a gateway endpoint |
+/// | 408, 425, 429 | `Retryable` | timed out waiting for the request, too early, rate-limited: not processed |
+/// | 499 | `OutcomeUnknown` | the proxy's client went away; the request may have been forwarded |
+/// | other 4xx | `Caller` | the request was refused as malformed |
+/// | 501, 505 | `Config` | the server cannot handle this method or HTTP version at all |
+/// | 500, 502, 503, 504, other 5xx | `OutcomeUnknown` | an error after the request may have reached the platform |
+/// | 1xx, 3xx | `OutcomeUnknown` | not an answer to the request; redirects are never followed |
+///
+/// An undocumented `errCode` is classified by the same table; a documented one by its meaning
+/// ([`known_class`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ErrorClass {
     /// The request is wrong (a field, the clock): fix it; retrying as is will fail again.
@@ -157,10 +179,10 @@ pub struct PlatformError {
 }
 
 impl PlatformError {
-    /// Builds the error and classifies `err_code` (PROTOCOL.md §8.1).
+    /// Builds the error and classifies `err_code` ([`classify`]).
     ///
-    /// The gateway's codes for an expired or invalid token are undocumented (UNCERTAIN,
-    /// PROTOCOL.md §3.3): an undocumented code whose message says 认证失败 ("authentication
+    /// The gateway's codes for an expired or invalid token are not documented, so this is a
+    /// guess, made on purpose: an undocumented code whose message says 认证失败 ("authentication
     /// failed") is read as an authentication failure, whatever the HTTP status, so that the
     /// access-token flow refreshes its token.
     pub fn new(
@@ -183,19 +205,20 @@ impl PlatformError {
     }
 }
 
-/// Classifies an `errCode` (PROTOCOL.md §8.1). Codes this SDK does not know are classified by
-/// the HTTP status like [`HttpError::class`]: 401/403 are authentication failures, 404/405 a
-/// wrong base URL or path (config), other 4xx caller errors (the gateway rejected the request
-/// before processing), and anything else is "outcome unknown".
+/// Classifies an `errCode` from the platform's error-code table. Codes this SDK does not know
+/// are classified by the HTTP status like [`HttpError::class`] (the table on [`ErrorClass`]).
 pub fn classify(err_code: &str, status: StatusCode) -> ErrorClass {
     known_class(err_code).unwrap_or_else(|| status_class(status))
 }
 
-/// The class of a non-success HTTP status whose body says nothing more.
+/// The class of a non-success HTTP status whose body says nothing more; see [`ErrorClass`] for
+/// the table and the reasons.
 fn status_class(status: StatusCode) -> ErrorClass {
     match status.as_u16() {
         401 | 403 => ErrorClass::Auth,
-        404 | 405 => ErrorClass::Config,
+        404 | 405 | 501 | 505 => ErrorClass::Config,
+        408 | 425 | 429 => ErrorClass::Retryable,
+        499 => ErrorClass::OutcomeUnknown,
         400..=499 => ErrorClass::Caller,
         _ => ErrorClass::OutcomeUnknown,
     }
@@ -283,8 +306,7 @@ pub struct HttpError {
 }
 
 impl HttpError {
-    /// 401/403 → auth; 404/405 → config (wrong base URL or path); other 4xx → caller;
-    /// 3xx and 5xx → outcome unknown (the request may have been processed).
+    /// The class of the status alone: the table on [`ErrorClass`].
     pub fn class(&self) -> ErrorClass {
         status_class(self.status)
     }
@@ -436,6 +458,41 @@ mod tests {
             classify("X", StatusCode::BAD_GATEWAY),
             ErrorClass::OutcomeUnknown
         );
+    }
+
+    #[test]
+    fn every_status_class_of_the_documented_table() {
+        let cases = [
+            (401, ErrorClass::Auth),
+            (403, ErrorClass::Auth),
+            (404, ErrorClass::Config),
+            (405, ErrorClass::Config),
+            (408, ErrorClass::Retryable),
+            (425, ErrorClass::Retryable),
+            (429, ErrorClass::Retryable),
+            (499, ErrorClass::OutcomeUnknown),
+            (400, ErrorClass::Caller),
+            (413, ErrorClass::Caller),
+            (501, ErrorClass::Config),
+            (505, ErrorClass::Config),
+            (500, ErrorClass::OutcomeUnknown),
+            (502, ErrorClass::OutcomeUnknown),
+            (503, ErrorClass::OutcomeUnknown),
+            (504, ErrorClass::OutcomeUnknown),
+            (599, ErrorClass::OutcomeUnknown),
+            (302, ErrorClass::OutcomeUnknown),
+            (101, ErrorClass::OutcomeUnknown),
+        ];
+        for (status, class) in cases {
+            let status = StatusCode::from_u16(status).unwrap();
+            let http = HttpError {
+                status,
+                excerpt: String::new(),
+            };
+            assert_eq!(http.class(), class, "{status}");
+            // An undocumented errCode follows the same table.
+            assert_eq!(classify("UNDOCUMENTED", status), class, "{status}");
+        }
     }
 
     #[test]

@@ -75,9 +75,42 @@ impl Operation for RawOperation {
 }
 
 /// The fields of a successful raw reply.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+///
+/// A reply that repeats a key is refused as corrupted (a decode error, outcome unknown): with
+/// no schema, any key may be the one the caller decides on, and a JSON map would silently keep
+/// only the last value.
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(transparent)]
 pub struct RawResponse(pub Map<String, Value>);
+
+impl<'de> Deserialize<'de> for RawResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> serde::de::Visitor<'de> for Fields {
+            type Value = RawResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<RawResponse, A::Error> {
+                let mut fields = Map::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    let value: Value = map.next_value()?;
+                    if fields.contains_key(&key) {
+                        return Err(serde::de::Error::custom(format_args!(
+                            "`{key}` appears more than once"
+                        )));
+                    }
+                    fields.insert(key, value);
+                }
+                Ok(RawResponse(fields))
+            }
+        }
+        d.deserialize_map(Fields)
+    }
+}
 
 impl Reply for RawResponse {
     fn err_code(&self) -> Option<&str> {

@@ -9,50 +9,61 @@ use crate::error::{DecodeError, Error, HttpError, PlatformError, excerpt};
 use crate::operation::Reply;
 
 /// Decodes `response` into `R`, or the error that describes what came back.
+///
+/// A body that is not valid JSON (bad UTF-8, a number out of range, a repeated `errCode` or
+/// `status`) is never read as a definite answer, whatever `errCode` it seems to carry: on a
+/// success status it is a [`DecodeError`] (outcome unknown), on another status an
+/// [`HttpError`] classed by the status alone.
 pub fn parse<R: Reply>(response: &http::Response<Vec<u8>>) -> Result<R, Error> {
     let status = response.status();
     let body = response.body().as_slice();
     if !status.is_success() {
         return Err(match envelope(body) {
-            Some(env) => PlatformError::new(status, env.code, env.message).into(),
-            None => HttpError {
+            Ok(Some(env)) => PlatformError::new(status, env.code, env.message).into(),
+            Ok(None) | Err(_) => HttpError {
                 status,
                 excerpt: excerpt(body),
             }
             .into(),
         });
     }
+    let decode_error = |path: String, message: String| -> Error {
+        DecodeError {
+            status,
+            path,
+            message,
+            excerpt: excerpt(body),
+        }
+        .into()
+    };
     let reply = match decode::<R>(body) {
         Ok(reply) => reply,
         Err((path, message)) => {
             // An error reply may have fields of unexpected types: report its errCode rather
-            // than the shape mismatch.
+            // than the shape mismatch, if the body is sound JSON.
             return Err(match envelope(body) {
-                Some(env) if env.code != R::SUCCESS_CODE => {
+                Ok(Some(env)) if env.code != R::SUCCESS_CODE => {
                     PlatformError::new(status, env.code, env.message).into()
                 }
-                _ => DecodeError {
-                    status,
-                    path,
-                    message,
-                    excerpt: excerpt(body),
-                }
-                .into(),
+                Err((corrupt_path, why)) => decode_error(corrupt_path, why),
+                _ => decode_error(path, message),
             });
         }
     };
     match reply.err_code() {
         Some(code) if code == R::SUCCESS_CODE => Ok(reply),
         Some(code) => {
+            // A definite error class needs a sound body, also where the reply type skipped
+            // fields without reading them.
+            if let Err((path, why)) = envelope(body) {
+                return Err(decode_error(path, why));
+            }
             Err(PlatformError::new(status, code, reply.err_message().unwrap_or("")).into())
         }
-        None => Err(DecodeError {
-            status,
-            path: "errCode".into(),
-            message: "missing: the platform did not say whether the call succeeded".into(),
-            excerpt: excerpt(body),
-        }
-        .into()),
+        None => Err(decode_error(
+            "errCode".into(),
+            "missing: the platform did not say whether the call succeeded".into(),
+        )),
     }
 }
 
@@ -72,31 +83,67 @@ struct Envelope {
     message: String,
 }
 
-/// Reads `errCode` (a string or a number) and `errMsg`/`errInfo` from any JSON object.
-fn envelope(body: &[u8]) -> Option<Envelope> {
-    #[derive(Deserialize)]
-    struct Raw {
-        #[serde(rename = "errCode")]
-        code: Option<Value>,
-        #[serde(rename = "errMsg")]
-        msg: Option<Value>,
-        #[serde(rename = "errInfo")]
-        info: Option<Value>,
+/// Keys whose repetition makes an answer ambiguous: the platform's verdict and the order's
+/// state. A body that says both `NO_ORDER` and `SUCCESS` is corrupted, not one or the other.
+pub(crate) const DECISIVE_KEYS: &[&str] = &["errCode", "status"];
+
+/// Reads `errCode` (a string or a number) and `errMsg`/`errInfo` from a JSON object, after
+/// checking that the whole body is valid JSON (every value parsed, not skipped) with no
+/// decisive key repeated. `Ok(None)`: a sound object without `errCode`, or not an object.
+/// `Err((path, why))`: the body is not sound JSON.
+fn envelope(body: &[u8]) -> Result<Option<Envelope>, (String, String)> {
+    let value: Value = decode(body)?;
+    let Value::Object(fields) = value else {
+        return Ok(None);
+    };
+    // `Value` keeps the last of repeated keys: look for repeats in the raw object.
+    if let Some(key) = repeated_decisive_key(body) {
+        return Err((key.to_owned(), format!("`{key}` appears more than once")));
     }
-    let raw: Raw = serde_json::from_slice(body).ok()?;
-    let text = |v: Value| match v {
-        Value::String(s) => Some(s),
-        Value::Number(n) => Some(n.to_string()),
+    let text = |key: &str| match fields.get(key) {
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(Value::Number(n)) => Some(n.to_string()),
         _ => None,
     };
-    let code = raw.code.and_then(text)?;
-    let message = [raw.msg, raw.info]
+    let Some(code) = text("errCode") else {
+        return Ok(None);
+    };
+    let message = ["errMsg", "errInfo"]
         .into_iter()
-        .flatten()
         .filter_map(text)
         .find(|m| !m.is_empty())
         .unwrap_or_default();
-    Some(Envelope { code, message })
+    Ok(Some(Envelope { code, message }))
+}
+
+/// The first of [`DECISIVE_KEYS`] that occurs more than once at the top level of the JSON
+/// object `body`, if any.
+pub(crate) fn repeated_decisive_key(body: &[u8]) -> Option<&'static str> {
+    use serde::de::{Deserializer as _, IgnoredAny, MapAccess, Visitor};
+
+    struct Repeated;
+    impl<'de> Visitor<'de> for Repeated {
+        type Value = Option<&'static str>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            // Read to the end: the deserializer refuses a map left half-read.
+            let mut seen = [false; DECISIVE_KEYS.len()];
+            let mut repeated = None;
+            while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                if let Some(i) = DECISIVE_KEYS.iter().position(|k| *k == key) {
+                    if std::mem::replace(&mut seen[i], true) {
+                        repeated = repeated.or(Some(DECISIVE_KEYS[i]));
+                    }
+                }
+                map.next_value::<IgnoredAny>()?;
+            }
+            Ok(repeated)
+        }
+    }
+    let mut de = serde_json::Deserializer::from_slice(body);
+    de.deserialize_map(Repeated).ok().flatten()
 }
 
 /// Builds a response for tests and adapters: `status` and `body`.

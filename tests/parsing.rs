@@ -4,7 +4,9 @@ mod support;
 
 use chinaums::netpay::{PaymentQuery, PaymentQueryResponse};
 use chinaums::response::response;
-use chinaums::{Environment, Error, ErrorClass, Fen, PaymentState, Step, TradeStatus};
+use chinaums::{
+    Environment, Error, ErrorClass, Fen, PaymentState, RawOperation, Step, TradeStatus,
+};
 use http::StatusCode;
 use support::*;
 
@@ -294,7 +296,11 @@ fn http_errors_without_err_code_keep_status_and_excerpt() {
         (401, ErrorClass::Auth),
         (400, ErrorClass::Caller),
         (302, ErrorClass::OutcomeUnknown),
+        (408, ErrorClass::Retryable),
+        (429, ErrorClass::Retryable),
+        (499, ErrorClass::OutcomeUnknown),
         (500, ErrorClass::OutcomeUnknown),
+        (503, ErrorClass::OutcomeUnknown),
         (502, ErrorClass::OutcomeUnknown),
     ] {
         let err = parse(status, "<html>nope</html>").unwrap_err();
@@ -349,6 +355,56 @@ fn garbage_truncated_and_empty_bodies_are_decode_errors() {
         panic!("{err:?}")
     };
     assert_eq!(d.path, "errCode");
+}
+
+/// A body that is not valid JSON is never a definite answer, whatever `errCode` it carries.
+#[test]
+fn unsound_json_is_never_a_definite_answer() {
+    let client = fixed_client(Environment::Test);
+    let bodies: [&[u8]; 6] = [
+        b"{\"errCode\":\"NO_ORDER\",\"x\":\"\xff\"}",
+        br#"{"errCode":"TARGET_FAIL","amount":1e400}"#,
+        br#"{"errCode":"NO_ORDER","errCode":"SUCCESS"}"#,
+        br#"{"errCode":"SUCCESS","errCode":"NO_ORDER"}"#,
+        br#"{"errCode":"SUCCESS","status":"TRADE_SUCCESS","status":"TRADE_CLOSED"}"#,
+        br#"{"errCode":"SYSTEM_BUSY","status":"A","status":"B"}"#,
+    ];
+    for body in bodies {
+        let shown = String::from_utf8_lossy(body);
+        let ok = response(StatusCode::OK, body.to_vec());
+        let typed = client.parse::<PaymentQuery>(&ok).unwrap_err();
+        assert!(matches!(typed, Error::Decode(_)), "{shown}: {typed:?}");
+        assert!(typed.is_outcome_unknown(), "{shown}");
+        // The raw escape hatch agrees.
+        let raw = client.parse::<RawOperation>(&ok).unwrap_err();
+        assert!(matches!(raw, Error::Decode(_)), "{shown}: {raw:?}");
+        // On an error status, the status alone decides: never the corrupted errCode.
+        let bad = response(StatusCode::BAD_REQUEST, body.to_vec());
+        let typed = client.parse::<PaymentQuery>(&bad).unwrap_err();
+        assert!(matches!(typed, Error::Http(_)), "{shown}: {typed:?}");
+        assert_eq!(typed.class(), ErrorClass::Caller, "{shown}");
+    }
+    let Error::Decode(d) = client
+        .parse::<PaymentQuery>(&response(
+            StatusCode::OK,
+            r#"{"errCode":"NO_ORDER","errCode":"SUCCESS"}"#,
+        ))
+        .unwrap_err()
+    else {
+        unreachable!()
+    };
+    assert_eq!(d.path, "errCode");
+    assert!(d.message.contains("more than once"), "{}", d.message);
+    // Sound error replies keep their definite class, raw or typed.
+    let sound = response(StatusCode::OK, r#"{"errCode":"NO_ORDER","x":"\u00ff"}"#);
+    assert_eq!(
+        client.parse::<RawOperation>(&sound).unwrap_err().class(),
+        ErrorClass::NotFound
+    );
+    assert_eq!(
+        client.parse::<PaymentQuery>(&sound).unwrap_err().class(),
+        ErrorClass::NotFound
+    );
 }
 
 #[test]
