@@ -2,18 +2,20 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Read};
 use std::net::TcpStream;
-use std::process::{Child, ChildStdout, Command, Stdio};
-use std::time::Duration;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 
 use chinaums::netpay::PaymentQuery;
 use chinaums::{Client, Credentials, Environment};
 use chinaums_sandbox::{DEMO_INST_MID, DEMO_MID, DEMO_PAID_ORDER, DEMO_TID};
+use common::{Conn, IO_TIMEOUT, eventually};
 
 struct Running {
     child: Child,
-    stdout: BufReader<ChildStdout>,
+    stdout: Receiver<String>,
+    stderr: Receiver<String>,
     banner: Vec<String>,
 }
 
@@ -27,6 +29,37 @@ impl Drop for Running {
     }
 }
 
+/// The lines of a child's pipe, read on a thread so that every wait for them has a deadline.
+fn lines(pipe: impl Read + Send + 'static) -> Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(pipe).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// Everything `pipe` still sends until it closes (the child has exited), within the deadline.
+fn rest(pipe: &Receiver<String>) -> String {
+    let deadline = common::instant_now() + IO_TIMEOUT;
+    let mut out = String::new();
+    loop {
+        let left = deadline.saturating_duration_since(common::instant_now());
+        match pipe.recv_timeout(left) {
+            Ok(line) => {
+                out.push_str(&line);
+                out.push('\n');
+            }
+            Err(RecvTimeoutError::Disconnected) => return out,
+            Err(RecvTimeoutError::Timeout) => panic!("the pipe stayed open: {out}"),
+        }
+    }
+}
+
 fn spawn(args: &[&str]) -> Running {
     let mut child = Command::new(env!("CARGO_BIN_EXE_chinaums-sandbox"))
         .args(args)
@@ -35,24 +68,26 @@ fn spawn(args: &[&str]) -> Running {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut banner = Vec::new();
-    loop {
-        let mut line = String::new();
-        assert!(
-            stdout.read_line(&mut line).unwrap() > 0,
-            "the binary ended early: {banner:?}"
-        );
-        let done = line.starts_with("endpoints:");
-        banner.push(line.trim_end().to_owned());
-        if done {
-            break;
-        }
-    }
-    Running {
+    let stdout = lines(child.stdout.take().unwrap());
+    let stderr = lines(child.stderr.take().unwrap());
+    let mut running = Running {
         child,
         stdout,
-        banner,
+        stderr,
+        banner: Vec::new(),
+    };
+    let deadline = common::instant_now() + IO_TIMEOUT;
+    loop {
+        let left = deadline.saturating_duration_since(common::instant_now());
+        let line = running
+            .stdout
+            .recv_timeout(left)
+            .unwrap_or_else(|e| panic!("no full banner ({e}): {:?}", running.banner));
+        let done = line.starts_with("endpoints:");
+        running.banner.push(line);
+        if done {
+            return running;
+        }
     }
 }
 
@@ -77,20 +112,10 @@ impl Running {
             .status()
             .unwrap();
         assert!(status.success());
-        for _ in 0..500 {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        let exited = eventually(|| matches!(self.child.try_wait(), Ok(Some(_))));
+        assert!(exited, "the sandbox did not stop on SIGINT");
         let exit = self.child.wait().unwrap();
-        let mut out = String::new();
-        self.stdout.read_to_string(&mut out).unwrap();
-        let mut err = String::new();
-        if let Some(mut stderr) = self.child.stderr.take() {
-            stderr.read_to_string(&mut err).unwrap();
-        }
-        (exit.success(), out, err)
+        (exit.success(), rest(&self.stdout), rest(&self.stderr))
     }
 }
 
@@ -105,12 +130,10 @@ fn query(base_url: &str, credentials: Credentials, mer_order_id: &str) -> serde_
         ))
         .unwrap();
     let authority = request.uri().authority().unwrap().to_string();
-    let mut stream = TcpStream::connect(authority.as_str()).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    stream.write_all(&common::request_bytes(&request)).unwrap();
-    common::read_response(&mut stream).unwrap().json()
+    let stream = TcpStream::connect(authority.as_str()).unwrap();
+    stream.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+    stream.set_write_timeout(Some(IO_TIMEOUT)).unwrap();
+    Conn::new(stream).exchange(&request).json()
 }
 
 #[test]
@@ -200,11 +223,21 @@ fn custom_credentials_tls_and_quiet() {
 fn a_taken_port_is_a_clear_error() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().port().to_string();
-    let output = Command::new(env!("CARGO_BIN_EXE_chinaums-sandbox"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_chinaums-sandbox"))
         .args(["--port", &port])
-        .output()
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
         .unwrap();
-    assert!(!output.status.success());
-    let err = String::from_utf8_lossy(&output.stderr);
+    let stderr = lines(child.stderr.take().unwrap());
+    let exited = eventually(|| matches!(child.try_wait(), Ok(Some(_))));
+    if !exited {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("the sandbox kept running on a taken port");
+    }
+    assert!(!child.wait().unwrap().success());
+    let err = rest(&stderr);
     assert!(err.contains("cannot start"), "{err}");
 }

@@ -6,7 +6,6 @@ mod common;
 use std::io::Write;
 use std::net::TcpStream;
 use std::sync::Arc;
-use std::time::Duration;
 
 use chinaums_sandbox::{DEMO_PAID_ORDER, Fault, Sandbox};
 use common::*;
@@ -38,11 +37,15 @@ fn tls_connect(
     sandbox: &Sandbox,
     config: Arc<ClientConfig>,
     name: &str,
-) -> StreamOwned<ClientConnection, TcpStream> {
+) -> Conn<StreamOwned<ClientConnection, TcpStream>> {
     let tcp = TcpStream::connect(sandbox.addr()).unwrap();
-    tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    tcp.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+    tcp.set_write_timeout(Some(IO_TIMEOUT)).unwrap();
     let name = ServerName::try_from(name.to_owned()).unwrap();
-    StreamOwned::new(ClientConnection::new(config, name).unwrap(), tcp)
+    Conn::new(StreamOwned::new(
+        ClientConnection::new(config, name).unwrap(),
+        tcp,
+    ))
 }
 
 #[test]
@@ -67,12 +70,12 @@ fn https_is_served_and_verifies_for_ip_and_localhost() {
         let mut stream = tls_connect(&sandbox, Arc::clone(&config), name);
         // Two requests on one TLS connection.
         for _ in 0..2 {
-            let raw = exchange(&mut stream, &signed_query(&sandbox, DEMO_PAID_ORDER));
+            let raw = stream.exchange(&signed_query(&sandbox, DEMO_PAID_ORDER));
             assert_eq!(raw.status, 200, "{name}");
             assert_eq!(raw.json()["status"], "TRADE_SUCCESS");
         }
         assert_eq!(
-            stream.conn.alpn_protocol(),
+            stream.stream.conn.alpn_protocol(),
             None,
             "the client offered no ALPN"
         );
@@ -109,7 +112,7 @@ fn faults_apply_over_tls_too() {
     stream
         .write_all(&request_bytes(&signed_query(&sandbox, DEMO_PAID_ORDER)))
         .unwrap();
-    let error = read_response(&mut stream).unwrap_err();
+    let error = stream.read_response().unwrap_err();
     // Either the body is short, or rustls reports the missing close_notify.
     assert!(
         error.kind() == std::io::ErrorKind::UnexpectedEof,
@@ -117,7 +120,7 @@ fn faults_apply_over_tls_too() {
     );
     sandbox.inject_fault(Fault::InternalServerError);
     let mut stream = tls_connect(&sandbox, config, "localhost");
-    let raw = exchange(&mut stream, &signed_query(&sandbox, DEMO_PAID_ORDER));
+    let raw = stream.exchange(&signed_query(&sandbox, DEMO_PAID_ORDER));
     assert_eq!(raw.status, 500);
 }
 
@@ -132,7 +135,7 @@ fn plain_http_is_not_answered_on_a_tls_port() {
     stream
         .write_all(&request_bytes(&signed_query(&sandbox, DEMO_PAID_ORDER)))
         .unwrap();
-    let bytes = read_to_close(&mut stream);
+    let bytes = stream.read_to_close();
     assert!(!bytes.starts_with(b"HTTP/1.1"), "{bytes:?}");
     assert_eq!(sandbox.request_count(), 0);
 }

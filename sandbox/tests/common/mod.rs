@@ -1,5 +1,8 @@
 //! A tiny blocking HTTP/1.1 client over `std::net::TcpStream`, so that the sandbox is tested
-//! at the byte level without any runtime adapter.
+//! at the byte level without any runtime adapter. Responses are read by HTTP framing (status
+//! line and headers by `httparse`, then `Content-Length`, `chunked` or close-delimited
+//! bodies); bytes that arrive past one response stay buffered for the next, since pipelined
+//! answers can come in one read.
 #![allow(dead_code)]
 
 use std::io::{self, Read, Write};
@@ -12,9 +15,17 @@ use chinaums::{Client, Credentials, FixedClock};
 use chinaums_sandbox::{DEMO_INST_MID, DEMO_MID, DEMO_TID, Sandbox};
 use serde_json::Value;
 
+/// The generous upper bound on any single read or write, so that a broken server fails a test
+/// instead of hanging it.
+pub const IO_TIMEOUT: Duration = Duration::from_secs(10);
+/// The largest response head the helper accepts (the sandbox's own are a few hundred bytes).
+const MAX_HEAD: usize = 64 * 1024;
+
 /// A response as it came off the wire.
 #[derive(Debug)]
 pub struct Raw {
+    /// The status line and headers, byte for byte (with the blank line).
+    pub head: Vec<u8>,
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
@@ -50,13 +61,264 @@ impl Raw {
     }
 }
 
-pub fn connect(sandbox: &Sandbox) -> TcpStream {
+/// Every value of header `name`.
+fn values<'a>(headers: &'a [(String, String)], name: &'a str) -> impl Iterator<Item = &'a str> {
+    headers
+        .iter()
+        .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
+fn invalid(why: impl Into<String>) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, why.into())
+}
+
+/// A client connection: the stream plus the bytes read past the last parsed response.
+pub struct Conn<S> {
+    pub stream: S,
+    buf: Vec<u8>,
+}
+
+impl<S> Conn<S> {
+    pub fn new(stream: S) -> Self {
+        Conn {
+            stream,
+            buf: Vec::new(),
+        }
+    }
+
+    /// Bytes received but not yet returned as (part of) a response.
+    pub fn buffered(&self) -> &[u8] {
+        &self.buf
+    }
+}
+
+impl<S: Read> Conn<S> {
+    /// Reads once more into the buffer; `Ok(0)` at end of stream.
+    fn fill(&mut self) -> io::Result<usize> {
+        let mut chunk = [0u8; 16 * 1024];
+        let n = self.stream.read(&mut chunk)?;
+        self.buf.extend_from_slice(&chunk[..n]);
+        Ok(n)
+    }
+
+    /// Fills until the buffer holds at least `n` bytes; `what` names them in the EOF error.
+    fn fill_to(&mut self, n: usize, what: &str) -> io::Result<()> {
+        while self.buf.len() < n {
+            if self.fill()? == 0 {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    format!("{what} cut at {} of {n} bytes", self.buf.len()),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The next response, interim (1xx) ones included. `to_head` says the request was a
+    /// `HEAD`, whose answer has no body whatever its headers announce.
+    pub fn read_message(&mut self, to_head: bool) -> io::Result<Raw> {
+        let (head_len, status, headers) = loop {
+            let mut slots = [httparse::EMPTY_HEADER; 64];
+            let mut response = httparse::Response::new(&mut slots);
+            match response.parse(&self.buf) {
+                Ok(httparse::Status::Complete(len)) => {
+                    let status = response.code.unwrap_or_default();
+                    let headers = response
+                        .headers
+                        .iter()
+                        .map(|h| {
+                            let value = String::from_utf8(h.value.to_vec())
+                                .map_err(|_| invalid(format!("header {} not UTF-8", h.name)))?;
+                            Ok((h.name.to_owned(), value))
+                        })
+                        .collect::<io::Result<Vec<_>>>()?;
+                    break (len, status, headers);
+                }
+                Ok(httparse::Status::Partial) if self.buf.len() > MAX_HEAD => {
+                    return Err(invalid("response head larger than 64 KiB"));
+                }
+                Ok(httparse::Status::Partial) => {
+                    if self.fill()? == 0 {
+                        return Err(io::Error::new(
+                            io::ErrorKind::UnexpectedEof,
+                            format!("closed after {} bytes of a response head", self.buf.len()),
+                        ));
+                    }
+                }
+                Err(e) => {
+                    return Err(invalid(format!(
+                        "malformed response head ({e}): {:?}",
+                        String::from_utf8_lossy(&self.buf)
+                    )));
+                }
+            }
+        };
+        let head: Vec<u8> = self.buf.drain(..head_len).collect();
+        // RFC 9112 §6.3, in order.
+        let body = if to_head || (100..200).contains(&status) || status == 204 || status == 304 {
+            Vec::new()
+        } else if let Some(te) = values(&headers, "transfer-encoding").last() {
+            if te.rsplit(',').next().map(str::trim) == Some("chunked") {
+                self.read_chunked()?
+            } else {
+                self.read_to_end()?
+            }
+        } else if let Some(length) = self.content_length(values(&headers, "content-length"))? {
+            self.fill_to(length, "body")?;
+            let rest = self.buf.split_off(length);
+            std::mem::replace(&mut self.buf, rest)
+        } else {
+            self.read_to_end()?
+        };
+        Ok(Raw {
+            head,
+            status,
+            headers,
+            body,
+        })
+    }
+
+    /// The one `Content-Length` value (repeats must agree), if any.
+    fn content_length<'a>(
+        &self,
+        values: impl Iterator<Item = &'a str>,
+    ) -> io::Result<Option<usize>> {
+        let mut length = None;
+        for value in values {
+            let n: usize = value
+                .trim()
+                .parse()
+                .map_err(|_| invalid(format!("bad Content-Length {value:?}")))?;
+            if length.is_some_and(|l| l != n) {
+                return Err(invalid("conflicting Content-Length values"));
+            }
+            length = Some(n);
+        }
+        Ok(length)
+    }
+
+    /// A `chunked` body: sizes by `httparse`, then the data and its CRLF, then trailers.
+    fn read_chunked(&mut self) -> io::Result<Vec<u8>> {
+        let mut body = Vec::new();
+        loop {
+            let (line, size) = loop {
+                match httparse::parse_chunk_size(&self.buf) {
+                    Ok(httparse::Status::Complete(found)) => break found,
+                    Ok(httparse::Status::Partial) => {
+                        self.fill_to(self.buf.len() + 1, "chunk size")?
+                    }
+                    Err(_) => return Err(invalid("malformed chunk size")),
+                }
+            };
+            let size = usize::try_from(size).map_err(|_| invalid("chunk too large"))?;
+            self.buf.drain(..line);
+            if size == 0 {
+                loop {
+                    let mut slots = [httparse::EMPTY_HEADER; 64];
+                    match httparse::parse_headers(&self.buf, &mut slots) {
+                        Ok(httparse::Status::Complete((len, _))) => {
+                            self.buf.drain(..len);
+                            return Ok(body);
+                        }
+                        Ok(httparse::Status::Partial) => {
+                            self.fill_to(self.buf.len() + 1, "trailers")?
+                        }
+                        Err(e) => return Err(invalid(format!("malformed trailers: {e}"))),
+                    }
+                }
+            }
+            let end = size
+                .checked_add(2)
+                .ok_or_else(|| invalid("chunk too large"))?;
+            self.fill_to(end, "chunk")?;
+            if &self.buf[size..end] != b"\r\n" {
+                return Err(invalid("chunk not followed by CRLF"));
+            }
+            body.extend(self.buf.drain(..end).take(size));
+        }
+    }
+
+    /// Everything until the peer closes (a close-delimited body).
+    fn read_to_end(&mut self) -> io::Result<Vec<u8>> {
+        while self.fill()? > 0 {}
+        Ok(std::mem::take(&mut self.buf))
+    }
+
+    /// The next final response (interim `100 Continue`s are skipped).
+    pub fn read_response(&mut self) -> io::Result<Raw> {
+        loop {
+            let raw = self.read_message(false)?;
+            if !(100..200).contains(&raw.status) {
+                return Ok(raw);
+            }
+        }
+    }
+
+    /// The answer to a `HEAD` request (no body, whatever `Content-Length` says).
+    pub fn read_head_response(&mut self) -> io::Result<Raw> {
+        self.read_message(true)
+    }
+
+    /// Everything still buffered or sent until the peer closes (a reset counts as a close).
+    pub fn read_to_close(&mut self) -> Vec<u8> {
+        loop {
+            match self.fill() {
+                Ok(0) => return std::mem::take(&mut self.buf),
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::ConnectionReset => {
+                    return std::mem::take(&mut self.buf);
+                }
+                Err(e) => panic!("read failed: {e}"),
+            }
+        }
+    }
+}
+
+impl<S: Read + Write> Conn<S> {
+    /// Sends `request` and reads the answer.
+    pub fn exchange(&mut self, request: &http::Request<Vec<u8>>) -> Raw {
+        self.write_all(&request_bytes(request)).unwrap();
+        self.read_response().unwrap()
+    }
+}
+
+impl Conn<TcpStream> {
+    /// Whether nothing has arrived yet (checked without waiting).
+    pub fn nothing_received_yet(&mut self) -> bool {
+        if !self.buf.is_empty() {
+            return false;
+        }
+        self.stream.set_nonblocking(true).unwrap();
+        let mut byte = [0u8; 1];
+        let peeked = self.stream.peek(&mut byte);
+        self.stream.set_nonblocking(false).unwrap();
+        matches!(peeked, Err(e) if e.kind() == io::ErrorKind::WouldBlock)
+    }
+}
+
+impl<S: Write> Write for Conn<S> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.stream.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.stream.flush()
+    }
+}
+
+/// Parses `bytes` as one complete response (e.g. all that came before the peer closed).
+pub fn parse_response(bytes: &[u8]) -> io::Result<Raw> {
+    Conn::new(bytes).read_response()
+}
+
+/// A plain TCP connection to the sandbox, with generous I/O timeouts.
+pub fn connect(sandbox: &Sandbox) -> Conn<TcpStream> {
     let stream = TcpStream::connect(sandbox.addr()).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
+    stream.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+    stream.set_write_timeout(Some(IO_TIMEOUT)).unwrap();
     stream.set_nodelay(true).unwrap();
-    stream
+    Conn::new(stream)
 }
 
 /// The wire bytes of a request built by the core (path only in the request line).
@@ -79,129 +341,28 @@ pub fn request_bytes(request: &http::Request<Vec<u8>>) -> Vec<u8> {
     bytes
 }
 
-/// Reads bytes until the end of the response head; returns (head, extra bytes read).
-fn read_head(stream: &mut impl Read) -> io::Result<(Vec<u8>, Vec<u8>)> {
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 4096];
-    loop {
-        if let Some(pos) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            let rest = buf.split_off(pos + 4);
-            return Ok((buf, rest));
-        }
-        let n = stream.read(&mut chunk)?;
-        if n == 0 {
-            return Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                format!("closed after {} bytes", buf.len()),
-            ));
-        }
-        buf.extend_from_slice(&chunk[..n]);
-    }
-}
-
-fn parse_head(head: &[u8]) -> (u16, Vec<(String, String)>) {
-    let mut headers = [httparse::EMPTY_HEADER; 64];
-    let mut response = httparse::Response::new(&mut headers);
-    let status = response.parse(head).expect("valid response head");
-    assert!(status.is_complete());
-    (
-        response.code.unwrap(),
-        response
-            .headers
-            .iter()
-            .map(|h| {
-                (
-                    h.name.to_owned(),
-                    String::from_utf8(h.value.to_vec()).unwrap(),
-                )
-            })
-            .collect(),
-    )
-}
-
-/// Reads one response framed by `Content-Length` (skipping `100 Continue`).
-pub fn read_response(stream: &mut impl Read) -> io::Result<Raw> {
-    let mut carry = Vec::new();
-    loop {
-        let (head, mut rest) = read_head(&mut ChainRead(&mut carry, stream))?;
-        // Bytes of `carry` that `read_head` did not get to come after `rest`.
-        rest.append(&mut carry);
-        let (status, headers) = parse_head(&head);
-        if status == 100 {
-            carry = rest;
-            continue;
-        }
-        let length: usize = headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
-            .map(|(_, v)| v.parse().unwrap())
-            .expect("Content-Length");
-        let mut body = rest;
-        let mut chunk = vec![0u8; 64 * 1024];
-        while body.len() < length {
-            let n = stream.read(&mut chunk)?;
-            if n == 0 {
-                return Err(io::Error::new(
-                    io::ErrorKind::UnexpectedEof,
-                    format!("body cut at {} of {length} bytes", body.len()),
-                ));
-            }
-            body.extend_from_slice(&chunk[..n]);
-        }
-        assert_eq!(body.len(), length, "no bytes past the announced length");
-        return Ok(Raw {
-            status,
-            headers,
-            body,
-        });
-    }
-}
-
-/// Reads `carry` first, then the stream.
-struct ChainRead<'a, R>(&'a mut Vec<u8>, &'a mut R);
-
-impl<R: Read> Read for ChainRead<'_, R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if !self.0.is_empty() {
-            let n = buf.len().min(self.0.len());
-            buf[..n].copy_from_slice(&self.0[..n]);
-            self.0.drain(..n);
-            return Ok(n);
-        }
-        self.1.read(buf)
-    }
-}
-
-/// Reads everything until the peer closes.
-pub fn read_to_close(stream: &mut impl Read) -> Vec<u8> {
-    let mut all = Vec::new();
-    let mut chunk = [0u8; 4096];
-    loop {
-        match stream.read(&mut chunk) {
-            Ok(0) => return all,
-            Ok(n) => all.extend_from_slice(&chunk[..n]),
-            Err(e) if e.kind() == io::ErrorKind::ConnectionReset => return all,
-            Err(e) => panic!("read failed: {e}"),
-        }
-    }
-}
-
-/// Sends `request` on `stream` and reads the answer.
-pub fn exchange(stream: &mut (impl Read + Write), request: &http::Request<Vec<u8>>) -> Raw {
-    stream.write_all(&request_bytes(request)).unwrap();
-    read_response(stream).unwrap()
-}
-
 /// Sends `request` on a new connection and reads the answer.
 pub fn send(sandbox: &Sandbox, request: &http::Request<Vec<u8>>) -> Raw {
-    exchange(&mut connect(sandbox), request)
+    connect(sandbox).exchange(request)
 }
 
 /// Sends raw bytes on a new connection and reads one answer.
 pub fn send_raw(sandbox: &Sandbox, bytes: &[u8]) -> Raw {
-    let mut stream = connect(sandbox);
-    stream.write_all(bytes).unwrap();
-    read_response(&mut stream).unwrap()
+    let mut conn = connect(sandbox);
+    conn.write_all(bytes).unwrap();
+    conn.read_response().unwrap()
+}
+
+/// Waits (polling, up to a generous deadline) until `done` holds; false if it never did.
+pub fn eventually(mut done: impl FnMut() -> bool) -> bool {
+    let deadline = instant_now() + IO_TIMEOUT;
+    while instant_now() < deadline {
+        if done() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    done()
 }
 
 /// A core client with the sandbox's credentials and the system clock.
@@ -282,7 +443,7 @@ pub fn token_query(sandbox: &Sandbox, token: &str, mer_order_id: &str) -> http::
     request
 }
 
-/// The monotonic clock, for the tests that wait or check that a delay happened.
+/// The monotonic clock, for deadlines (never for assertions).
 #[allow(clippy::disallowed_methods)]
 pub fn instant_now() -> std::time::Instant {
     std::time::Instant::now()
