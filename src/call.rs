@@ -1,16 +1,38 @@
 //! One API call as a small state machine: the adapter sends what it is told to send and hands
 //! back what came back, without knowing why.
 //!
-//! ```text
-//! let mut call = client.call(&op)?;
-//! let mut step = call.start();
-//! loop {
-//!     match step {
-//!         Step::Send(request) => step = call.receive(transport.send(request)),
-//!         Step::Wait(wait) => { wait.wait(); step = call.resume() } // or `wait.await`
-//!         Step::Done(result) => return result,
-//!     }
+//! The loop every adapter runs, here with a canned answer in place of an HTTP client:
+//!
+//! ```
+//! use std::time::Duration;
+//! use chinaums::netpay::PaymentQuery;
+//! use chinaums::{Client, Credentials, Environment, Step, TransportError};
+//!
+//! /// Any HTTP client: sends the request exactly as built, returns the response as it came.
+//! fn send(request: http::Request<Vec<u8>>) -> Result<http::Response<Vec<u8>>, TransportError> {
+//!     assert_eq!(request.uri().path(), "/v1/netpay/query");
+//!     Ok(http::Response::new(br#"{"errCode":"SUCCESS","status":"TRADE_SUCCESS"}"#.to_vec()))
 //! }
+//!
+//! let client = Client::new(Credentials::new("my-app-id", "my-app-key"), Environment::Test);
+//! let query = PaymentQuery::new("898201612345678", "88880001", "YUEDANDEFAULT", "3194202401011200000001");
+//! let deadline = Duration::from_secs(30); // the same bound as one exchange
+//!
+//! let mut call = client.call(&query)?; // validated and encoded; nothing sent yet
+//! let mut step = call.start();
+//! let answer = loop {
+//!     step = match step {
+//!         Step::Send(request) => call.receive(send(request)),
+//!         // Another call is fetching the access token (`wait.await` in async code).
+//!         Step::Wait(wait) => match wait.wait_timeout(deadline) {
+//!             true => call.resume(),
+//!             false => call.wait_timed_out(),
+//!         },
+//!         Step::Done(result) => break result?,
+//!     };
+//! };
+//! assert!(answer.is_paid());
+//! # Ok::<(), chinaums::Error>(())
 //! ```
 
 use std::fmt;
@@ -24,24 +46,42 @@ use event_listener::{EventListener, Listener as _};
 
 use crate::auth::AuthScheme;
 use crate::auth::token::{self, AccessToken};
-use crate::auth::token_cache::{Decision, StoredToken};
+use crate::auth::token_cache::{self, Decision, FetchLease, StoredToken};
 use crate::client::Client;
-use crate::error::{Delivery, Error, ErrorClass, TransportError};
+use crate::error::{Delivery, Error, ErrorClass, TokenError, TransportError};
 use crate::operation::Reply;
 use crate::response;
 
 /// What the adapter must do next.
-#[derive(Debug)]
+///
+/// `Debug` shows where a request goes and how big its body is, never its headers or body: a
+/// token request's body holds a signature that could be replayed to mint a token.
 #[must_use]
 pub enum Step<R> {
     /// Send this request and pass the outcome to [`Call::receive`].
     Send(http::Request<Vec<u8>>),
     /// Another call of the same client is doing work this call needs (e.g. fetching an access
-    /// token): wait for it (`wait.await`, or [`Wait::wait`] when blocking), then call
-    /// [`Call::resume`].
+    /// token): wait for it (`wait.await`, or [`Wait::wait_timeout`] when blocking), then call
+    /// [`Call::resume`]. Bound the wait by the same deadline as a send; when it runs out, call
+    /// [`Call::wait_timed_out`] instead.
     Wait(Wait),
     /// The call is over.
     Done(Result<R, Error>),
+}
+
+impl<R: fmt::Debug> fmt::Debug for Step<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Step::Send(request) => f
+                .debug_struct("Send")
+                .field("method", request.method())
+                .field("uri", request.uri())
+                .field("body_len", &request.body().len())
+                .finish_non_exhaustive(),
+            Step::Wait(wait) => f.debug_tuple("Wait").field(wait).finish(),
+            Step::Done(result) => f.debug_tuple("Done").field(result).finish(),
+        }
+    }
 }
 
 /// A runtime-neutral wait: a future under any executor, or a blocking [`Wait::wait`].
@@ -49,8 +89,17 @@ pub struct Wait(EventListener);
 
 impl Wait {
     /// Blocks the current thread until the awaited work is done.
+    ///
+    /// Unbounded: adapters use [`Wait::wait_timeout`] so that a stuck fetch cannot hold a call
+    /// forever.
     pub fn wait(self) {
         self.0.wait();
+    }
+
+    /// Blocks the current thread until the awaited work is done or `limit` has passed; `true`
+    /// if it was done. After `false`, end the call with [`Call::wait_timed_out`].
+    pub fn wait_timeout(self, limit: Duration) -> bool {
+        self.0.wait_timeout(limit).is_some()
     }
 }
 
@@ -75,10 +124,10 @@ enum State {
     Waiting {
         attempt: u64,
     },
-    /// This call is fetching token `attempt`, replacing generation `replaces`, asked at `asked_at`.
+    /// This call holds the lease to fetch a token, asked for at `asked_at`. Dropping the
+    /// state (the call dropped, a panic) releases the lease and wakes the waiting calls.
     FetchingToken {
-        attempt: u64,
-        replaces: u64,
+        lease: FetchLease,
         asked_at: SystemTime,
     },
     /// The business request is out, authorized by token `generation` (None: OPEN-BODY-SIG).
@@ -109,15 +158,6 @@ impl<R> fmt::Debug for Call<R> {
             .field("state", &self.state)
             .field("retried", &self.retried)
             .finish_non_exhaustive()
-    }
-}
-
-impl<R> Drop for Call<R> {
-    fn drop(&mut self) {
-        // A call dropped mid-fetch must not leave the others waiting forever.
-        if let State::FetchingToken { attempt, .. } = self.state {
-            self.client.tokens().abandon(attempt);
-        }
     }
 }
 
@@ -157,14 +197,26 @@ impl<R: Reply> Call<R> {
         self.authorize()
     }
 
+    /// Ends the call after a [`Step::Wait`] outlasted the adapter's deadline: a
+    /// [`Retryable`](crate::ErrorClass::Retryable) error that says the call was waiting for
+    /// another call's access-token fetch. Nothing of this call was sent.
+    pub fn wait_timed_out(&mut self) -> Step<R> {
+        if !matches!(self.state, State::Waiting { .. }) {
+            return self.misuse("wait_timed_out() called without a wait");
+        }
+        self.finish(Err(Error::Token(TokenError::new(
+            None,
+            None,
+            "timed out waiting for another call's access-token fetch; this request was not sent",
+        ))))
+    }
+
     /// Takes the outcome of the last `Send` and says what to do next.
     pub fn receive(&mut self, outcome: Result<http::Response<Vec<u8>>, TransportError>) -> Step<R> {
         match std::mem::replace(&mut self.state, State::Finished) {
-            State::FetchingToken {
-                attempt,
-                replaces,
-                asked_at,
-            } => self.token_received(attempt, replaces, asked_at, outcome),
+            State::FetchingToken { lease, asked_at } => {
+                self.token_received(lease, asked_at, outcome)
+            }
             State::InFlight { generation } => {
                 let result = match outcome {
                     Ok(response) => response::parse(&response),
@@ -205,20 +257,19 @@ impl<R: Reply> Call<R> {
                 self.state = State::Waiting { attempt };
                 Step::Wait(Wait(listener))
             }
-            Decision::Fetch { attempt, replaces } => match self.client.token_request() {
+            Decision::Fetch(lease) => match self.client.token_request() {
                 Ok(request) => {
                     self.state = State::FetchingToken {
-                        attempt,
-                        replaces,
+                        lease,
                         asked_at: now,
                     };
                     Step::Send(request)
                 }
                 Err(e) => {
-                    let _ =
-                        self.client
-                            .tokens()
-                            .complete(&app_id, attempt, replaces, Err(e.clone()));
+                    let _ = self
+                        .client
+                        .tokens()
+                        .complete(&app_id, lease, Err(e.clone()));
                     self.finish(Err(e))
                 }
             },
@@ -227,8 +278,7 @@ impl<R: Reply> Call<R> {
 
     fn token_received(
         &mut self,
-        attempt: u64,
-        replaces: u64,
+        lease: FetchLease,
         asked_at: SystemTime,
         outcome: Result<http::Response<Vec<u8>>, TransportError>,
     ) -> Step<R> {
@@ -246,15 +296,10 @@ impl<R: Reply> Call<R> {
         };
         let stored = issued.map(|issued| StoredToken {
             access_token: issued.access_token,
-            // Counted from when the request was made: never later than the server's expiry.
-            expires_at: asked_at + Duration::from_secs(issued.expires_in),
+            expires_at: token_cache::expiry(asked_at, issued.expires_in),
         });
         let app_id = self.client.credentials().app_id().to_owned();
-        match self
-            .client
-            .tokens()
-            .complete(&app_id, attempt, replaces, stored)
-        {
+        match self.client.tokens().complete(&app_id, lease, stored) {
             Ok((token, generation)) => self.send_with_token(&token, generation),
             Err(e) => self.finish(Err(e)),
         }
@@ -281,9 +326,7 @@ impl<R: Reply> Call<R> {
     }
 
     fn misuse(&mut self, what: &str) -> Step<R> {
-        if let State::FetchingToken { attempt, .. } = self.state {
-            self.client.tokens().abandon(attempt);
-        }
+        // Finishing drops a fetch lease, if this call held one.
         self.finish(Err(Error::Config(format!(
             "call driven out of order: {what}"
         ))))

@@ -50,7 +50,7 @@ pub use call::{Call, Step, Wait};
 pub use client::{Client, ClientBuilder, Credentials, Environment};
 pub use clock::{Clock, FixedClock, FixedNonce, NonceSource, RandomNonce, SystemClock};
 pub use error::{
-    DecodeError, Delivery, Error, ErrorClass, HttpError, InvalidField, PlatformError,
+    DecodeError, Delivery, Error, ErrorClass, HttpError, InvalidField, PlatformError, TokenError,
     TransportError, TransportErrorKind,
 };
 pub use operation::{Operation, RawOperation, RawResponse, Reply};

@@ -2,14 +2,16 @@
 
 mod support;
 
-use std::sync::Arc;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
 use chinaums::netpay::{PaymentQuery, PaymentQueryResponse};
 use chinaums::response::response;
 use chinaums::{
     AuthScheme, Call, Client, Credentials, Environment, Error, ErrorClass, FixedClock, FixedNonce,
-    Step,
+    Step, StoredToken, TokenStore,
 };
 use http::StatusCode;
 use support::*;
@@ -341,4 +343,258 @@ fn an_undocumented_auth_failure_on_http_200_also_refreshes_the_token() {
         sent,
         ["/v1/netpay/query", "/v1/token/access", "/v1/netpay/query"]
     );
+}
+
+/// How long a test lets a woken waiter take before calling it stranded (a bound, not a timing
+/// assertion: a woken listener returns at once).
+const WAKE_BOUND: Duration = Duration::from_secs(10);
+
+/// One call fetches, one waits; `finish` ends the fetch however it likes (`true`: it panicked,
+/// which is caught here). The waiter must be woken within the bound and end with a request.
+fn waiter_is_woken_when(client: &Client, finish: impl FnOnce(&mut Call<PaymentQueryResponse>)) {
+    let mut fetcher = client.call(&query()).unwrap();
+    let _ = expect_send(fetcher.start());
+    let mut waiter = client.call(&query()).unwrap();
+    let Step::Wait(wait) = waiter.start() else {
+        panic!("the second call waits for the first one's fetch")
+    };
+    finish(&mut fetcher);
+    assert!(
+        wait.wait_timeout(WAKE_BOUND),
+        "the waiting call was stranded"
+    );
+    let request = expect_send(waiter.resume());
+    assert!(
+        request.uri().path() == "/v1/token/access"
+            || authorization(&request).starts_with("OPEN-ACCESS-TOKEN"),
+        "{request:?}"
+    );
+}
+
+/// A huge `expiresIn`, as a number or a string, neither panics nor strands anyone: the token
+/// is trusted for at most 24 hours.
+#[test]
+fn a_huge_expires_in_is_capped_at_a_day() {
+    for expires_in in [
+        u64::MAX.to_string(),
+        format!("\"{}\"", u64::MAX),
+        (1u64 << 63).to_string(),
+    ] {
+        let clock = noon();
+        let client = token_client(clock.clone());
+        let reply = response(
+            StatusCode::OK,
+            format!(r#"{{"errCode":"0000","accessToken":"huge","expiresIn":{expires_in}}}"#),
+        );
+        waiter_is_woken_when(&client, |fetcher| {
+            let business = expect_send(fetcher.receive(Ok(reply)));
+            assert!(authorization(&business).ends_with("AccessToken=huge"));
+        });
+        // A later call proceeds with the cached token...
+        let (result, sent) = drive(&client, vec![], vec![paid()]);
+        assert!(result.unwrap().is_paid(), "{expires_in}");
+        assert_eq!(sent, ["/v1/netpay/query"]);
+        // ...until a day (less the refresh margin) has passed.
+        clock.advance(Duration::from_secs(24 * 3600 - 300));
+        let (_, sent) = drive(&client, vec![token_reply("next", 3600)], vec![paid()]);
+        assert_eq!(
+            sent,
+            ["/v1/token/access", "/v1/netpay/query"],
+            "{expires_in}"
+        );
+    }
+}
+
+/// A store whose `save` panics reaches the one call that invoked it; the waiting call gets the
+/// token and a later call proceeds.
+#[test]
+fn a_panicking_token_store_save_strands_nobody() {
+    struct PanicsOnSave;
+    impl TokenStore for PanicsOnSave {
+        fn load(&self, _: &str) -> Option<StoredToken> {
+            None
+        }
+        fn save(&self, _: &str, _: &StoredToken) {
+            panic!("the store is down");
+        }
+    }
+    let client = Client::builder(Credentials::new(APP_ID, APP_KEY), Environment::Test)
+        .clock(FixedClock::from_unix(NOON_2024_UNIX))
+        .nonce_source(FixedNonce::new(NONCE))
+        .auth(AuthScheme::AccessToken)
+        .token_store(PanicsOnSave)
+        .build();
+    waiter_is_woken_when(&client, |fetcher| {
+        let panicked = catch_unwind(AssertUnwindSafe(|| {
+            let _ = fetcher.receive(Ok(token_reply("t1", 3600)));
+        }));
+        assert!(panicked.is_err(), "the store's panic reaches its caller");
+    });
+    let (result, sent) = drive(&client, vec![], vec![paid()]);
+    assert!(result.unwrap().is_paid());
+    assert_eq!(
+        sent,
+        ["/v1/netpay/query"],
+        "the token was cached before the save"
+    );
+}
+
+/// A store whose `load` panics while another call waits: the waiter is woken and fetches.
+#[test]
+fn a_panicking_token_store_load_strands_nobody() {
+    struct Gate {
+        entered: Mutex<mpsc::Sender<()>>,
+        release: Mutex<mpsc::Receiver<()>>,
+        panicked: AtomicBool,
+    }
+    impl TokenStore for Gate {
+        fn load(&self, _: &str) -> Option<StoredToken> {
+            if self.panicked.swap(true, Ordering::SeqCst) {
+                return None; // only the first load fails
+            }
+            self.entered.lock().unwrap().send(()).unwrap();
+            let _ = self.release.lock().unwrap().recv_timeout(WAKE_BOUND);
+            panic!("the store is down");
+        }
+        fn save(&self, _: &str, _: &StoredToken) {}
+    }
+    let (entered_tx, entered) = mpsc::channel();
+    let (release, release_rx) = mpsc::channel();
+    let gate = Gate {
+        entered: Mutex::new(entered_tx),
+        release: Mutex::new(release_rx),
+        panicked: AtomicBool::new(false),
+    };
+    let client = Client::builder(Credentials::new(APP_ID, APP_KEY), Environment::Test)
+        .clock(FixedClock::from_unix(NOON_2024_UNIX))
+        .nonce_source(FixedNonce::new(NONCE))
+        .auth(AuthScheme::AccessToken)
+        .token_store(gate)
+        .build();
+    let first = {
+        let client = client.clone();
+        std::thread::spawn(move || {
+            let mut call = client.call(&query()).unwrap();
+            let _ = call.start(); // panics inside the store's load
+        })
+    };
+    entered
+        .recv_timeout(WAKE_BOUND)
+        .expect("the first call reached the store");
+    // The first call holds the fetch lease while it is in `load`: this one waits.
+    let mut waiter = client.call(&query()).unwrap();
+    let Step::Wait(wait) = waiter.start() else {
+        panic!("expected to wait for the first call")
+    };
+    release.send(()).unwrap();
+    assert!(first.join().is_err(), "the first call panicked");
+    assert!(
+        wait.wait_timeout(WAKE_BOUND),
+        "the waiting call was stranded"
+    );
+    let request = expect_send(waiter.resume());
+    assert_eq!(request.uri().path(), "/v1/token/access");
+}
+
+/// A wait the adapter gives up on ends as retryable, saying what it waited for; the stuck
+/// fetch does not block a later call once it ends.
+#[test]
+fn a_wait_that_outlasts_the_deadline_ends_retryable() {
+    let client = token_client(noon());
+    let mut stuck = client.call(&query()).unwrap();
+    let _ = expect_send(stuck.start());
+    let mut waiter = client.call(&query()).unwrap();
+    let Step::Wait(wait) = waiter.start() else {
+        panic!()
+    };
+    assert!(
+        !wait.wait_timeout(Duration::from_millis(1)),
+        "nobody finished the fetch"
+    );
+    let Step::Done(Err(err)) = waiter.wait_timed_out() else {
+        panic!()
+    };
+    assert_eq!(err.class(), ErrorClass::Retryable);
+    assert!(
+        err.to_string()
+            .contains("waiting for another call's access-token fetch"),
+        "{err}"
+    );
+    // Out of order use is refused, not a panic.
+    let Step::Done(Err(Error::Config(_))) = waiter.wait_timed_out() else {
+        panic!()
+    };
+    drop(stuck);
+    let (result, _) = drive(&client, vec![token_reply("t1", 3600)], vec![paid()]);
+    assert!(result.unwrap().is_paid());
+}
+
+/// `Debug` of a step, a call or a client never shows a token, a signature or an Authorization
+/// value.
+#[test]
+fn debug_output_never_shows_secrets() {
+    const TOKEN: &str = "30fabba831a447699f5a1fc056dfd4ee";
+    const KAT4_SIGNATURE: &str = "b3dc3f93941deb1cdfb88938e70c7482204fccdb8803a92cc11d9e9c413a14b4";
+    let client = token_client(noon());
+    let mut call = client.call(&query()).unwrap();
+    let token_step = call.start();
+    let mut shown = vec![
+        format!("{token_step:?}"),
+        format!("{call:?}"),
+        format!("{client:?}"),
+    ];
+    let Step::Send(token_request) = token_step else {
+        panic!()
+    };
+    let body = String::from_utf8(token_request.body().clone()).unwrap();
+    assert!(
+        body.contains(KAT4_SIGNATURE),
+        "the KAT-4 signature is in the body"
+    );
+    let business_step = call.receive(Ok(token_reply(TOKEN, 3600)));
+    shown.push(format!("{business_step:?}"));
+    shown.push(format!("{call:?}"));
+    shown.push(format!(
+        "{:#?}",
+        client.prepare(&query()).unwrap().headers()
+    ));
+    shown.push(format!("{:?}", call.receive(Ok(paid()))));
+    let signed = fixed_client(Environment::Test).prepare(&query()).unwrap();
+    let authorization = authorization(&signed).to_owned();
+    let signature = authorization
+        .rsplit("Signature=")
+        .next()
+        .unwrap()
+        .trim_matches('"');
+    shown.push(format!("{signed:?}"));
+    shown.push(format!("{:?}", Step::<()>::Send(signed.clone())));
+    let body_sig = chinaums::auth::body_sig::sign(APP_ID, APP_KEY, "20240101120000", NONCE, b"{}");
+    shown.push(format!("{body_sig:?}"));
+    shown.push(format!(
+        "{:?}",
+        chinaums::auth::body_sig::parse_header(&body_sig.authorization)
+    ));
+    let body_sig_signature = body_sig.signature.clone();
+    shown.push(format!(
+        "{:?}",
+        chinaums::auth::token::TokenRequestBody::new(APP_ID, APP_KEY, "20240101120000", NONCE)
+    ));
+    for text in &shown {
+        for secret in [
+            TOKEN,
+            KAT4_SIGNATURE,
+            APP_KEY,
+            signature,
+            &body_sig_signature,
+        ] {
+            assert!(!text.contains(secret), "{secret} shown in {text}");
+            // Nor as the numbers a `Vec<u8>` body prints as.
+            let as_bytes = format!("{:?}", secret.as_bytes());
+            let as_bytes = as_bytes.trim_matches(['[', ']']);
+            assert!(
+                !text.contains(as_bytes),
+                "{secret} shown as bytes in {text}"
+            );
+        }
+    }
 }

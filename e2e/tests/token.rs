@@ -8,8 +8,8 @@ use std::time::{Duration, SystemTime};
 
 use chinaums::{AuthScheme, Clock, Delivery, ErrorClass, FixedClock, PaymentState};
 use chinaums_e2e::{
-    Adapter, alternating_queries, assert_answers, assert_connections, on_every_adapter, query,
-    run_all_within, transport,
+    Adapter, Options, alternating_queries, assert_answers, assert_connections, on_every_adapter,
+    query, run_all_within, transport,
 };
 use chinaums_sandbox::{DEMO_PAID_ORDER, DEMO_UNPAID_ORDER, Fault, Sandbox};
 
@@ -141,8 +141,37 @@ fn a_failing_token_endpoint_fails_every_waiting_call_as_not_sent<A: Adapter>() {
     assert_eq!(sandbox.request_count(), 1);
 }
 
+/// Another call of the same client took the token fetch and never finishes it: a call that
+/// waits for it ends within the adapter's timeout, retryable and saying why, with nothing sent;
+/// once the stuck call goes away, the client works.
+fn a_stuck_token_fetch_bounds_the_waiting_call<A: Adapter>() {
+    let sandbox = demo_sandbox();
+    let core = token_core(&sandbox, Arc::new(chinaums::SystemClock));
+    let timeout = Duration::from_millis(300);
+    let client = A::with(core.clone(), &Options::new().timeout(timeout));
+    let mut stuck = core.call(&query(DEMO_PAID_ORDER)).unwrap();
+    let chinaums::Step::Send(_) = stuck.start() else {
+        panic!("the first call fetches the token")
+    };
+    // `run_all_within` fails the test if the waiting call is not over within 10 s.
+    let results = run_all_within(
+        &client,
+        vec![query(DEMO_PAID_ORDER)],
+        Duration::from_secs(10),
+    );
+    let error = results.into_iter().next().unwrap().unwrap_err();
+    assert_eq!(error.class(), ErrorClass::Retryable, "{error}");
+    assert!(error.to_string().contains("access-token fetch"), "{error}");
+    assert_eq!(sandbox.token_fetch_count(), 0);
+    assert_eq!(sandbox.request_count(), 0);
+    drop(stuck);
+    assert!(client.run(&query(DEMO_PAID_ORDER)).unwrap().is_paid());
+    assert_eq!(sandbox.token_fetch_count(), 1);
+}
+
 on_every_adapter!(
     query_with_token,
+    a_stuck_token_fetch_bounds_the_waiting_call,
     token_expires_on_the_server_mid_run,
     a_revoked_token_is_refreshed_once_and_the_call_retried,
     token_refreshed_before_expiry,

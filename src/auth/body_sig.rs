@@ -67,8 +67,10 @@ pub fn authorization_header(app_id: &str, timestamp: &str, nonce: &str, signatur
 
 /// Every intermediate value of one signature, for debugging mismatches.
 ///
-/// `Debug` shows all of it except the appKey, which it never holds.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// The fields are public, to be printed on purpose; `Debug` shows the digest and the string to
+/// sign but not the signature or the header, which could be replayed within the timestamp
+/// window. It never holds the appKey.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Signed {
     /// `lowercase_hex(SHA-256(body))`.
     pub body_digest: String,
@@ -78,6 +80,17 @@ pub struct Signed {
     pub signature: String,
     /// The full `Authorization` header value.
     pub authorization: String,
+}
+
+impl fmt::Debug for Signed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Signed")
+            .field("body_digest", &self.body_digest)
+            .field("string_to_sign", &self.string_to_sign)
+            .field("signature", &"<redacted>")
+            .field("authorization", &"<redacted>")
+            .finish()
+    }
 }
 
 /// Signs `body` with all the steps at once.

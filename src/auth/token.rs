@@ -1,5 +1,4 @@
-//! OPEN-ACCESS-TOKEN (PROTOCOL.md §3.3): the token request's signature and the business
-//! header. The token flow itself (fetch, cache, refresh) builds on these.
+//! OPEN-ACCESS-TOKEN: the token request's signature and the business header. The token flow itself (fetch, cache, refresh) builds on these.
 
 use sha2::{Digest, Sha256};
 
@@ -104,7 +103,10 @@ impl std::fmt::Debug for AccessToken {
 }
 
 /// The JSON body of `POST /v1/token/access`, fields in the official demo's order.
-#[derive(Debug, serde::Serialize)]
+///
+/// `Debug` hides the signature: within the timestamp window it could be replayed to mint a
+/// token.
+#[derive(serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TokenRequestBody<'a> {
     /// `appId`.
@@ -117,6 +119,18 @@ pub struct TokenRequestBody<'a> {
     pub sign_method: &'static str,
     /// [`signature`] of the above with the appKey.
     pub signature: String,
+}
+
+impl std::fmt::Debug for TokenRequestBody<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenRequestBody")
+            .field("app_id", &self.app_id)
+            .field("timestamp", &self.timestamp)
+            .field("nonce", &self.nonce)
+            .field("sign_method", &self.sign_method)
+            .field("signature", &"<redacted>")
+            .finish()
+    }
 }
 
 impl<'a> TokenRequestBody<'a> {

@@ -34,9 +34,11 @@ impl fmt::Debug for StoredToken {
 /// An optional hook to share tokens across processes (e.g. over Redis), so that a fleet stays
 /// under the platform's limit of 10 valid tokens per appId.
 ///
-/// Called synchronously while the cache is locked, only when the in-memory token is missing or
-/// due for refresh (about once an hour): keep implementations quick and let them fail quietly
-/// (`None` from `load` just means "fetch a new one").
+/// Called only when the in-memory token is missing or due for refresh (about once an hour),
+/// never while the cache is locked: `load` before a fetch, `save` after the waiting calls have
+/// been given the new token. Keep implementations quick and let them fail quietly (`None`
+/// from `load` just means "fetch a new one"). A panic in either reaches only the call that
+/// invoked it; the other calls of the client carry on.
 pub trait TokenStore: Send + Sync + 'static {
     /// The stored token for `app_id`, if any.
     fn load(&self, app_id: &str) -> Option<StoredToken>;
@@ -44,17 +46,61 @@ pub trait TokenStore: Send + Sync + 'static {
     fn save(&self, app_id: &str, token: &StoredToken);
 }
 
+/// The longest lifetime a token is trusted for, whatever `expiresIn` says (24 hours). The
+/// platform issues tokens for about an hour; a larger figure from the network is an error or an
+/// attack, and must neither overflow the clock arithmetic nor pin a token for years.
+pub const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// When a token issued with `expires_in` seconds, asked for at `asked_at`, stops being valid:
+/// counted from when the request was made (never later than the server's own expiry), capped
+/// at [`MAX_TOKEN_LIFETIME`], and never panicking on a huge `expires_in` or clock.
+pub fn expiry(asked_at: SystemTime, expires_in: u64) -> SystemTime {
+    let lifetime = Duration::from_secs(expires_in).min(MAX_TOKEN_LIFETIME);
+    // A clock so close to the end of time that the lifetime overflows: trust it for no time.
+    asked_at.checked_add(lifetime).unwrap_or(asked_at)
+}
+
 /// What a call should do to get authorization.
 pub(crate) enum Decision {
     /// Use this token (of this generation).
     Use(AccessToken, u64),
-    /// Fetch a token; report the result with [`TokenCache::complete`] under this attempt.
-    Fetch { attempt: u64, replaces: u64 },
+    /// Fetch a token and hand the result to [`TokenCache::complete`] with this lease.
+    Fetch(FetchLease),
     /// Another call is fetching (this attempt): wait, then decide again.
     Wait {
         attempt: u64,
         listener: EventListener,
     },
+}
+
+/// The right to fetch token `attempt`, held by exactly one call. Dropping it, however that
+/// happens (completion, the call dropped, a panic while completing), releases the in-flight
+/// marker and wakes every waiting call: waiters never depend on the happy path.
+pub(crate) struct FetchLease {
+    cache: TokenCache,
+    attempt: u64,
+    replaces: u64,
+}
+
+impl fmt::Debug for FetchLease {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FetchLease")
+            .field("attempt", &self.attempt)
+            .field("replaces", &self.replaces)
+            .finish()
+    }
+}
+
+impl Drop for FetchLease {
+    fn drop(&mut self) {
+        {
+            let mut state = self.cache.lock();
+            if state.fetching == Some(self.attempt) {
+                state.fetching = None;
+            }
+        }
+        self.cache.inner.1.notify(usize::MAX);
+    }
 }
 
 #[derive(Default)]
@@ -93,83 +139,91 @@ impl TokenCache {
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
+        // Nothing runs user code under this lock, but a poisoned lock must not wedge the
+        // client either: the state is consistent after every statement.
         self.inner.0.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     fn fresh(&self, token: &StoredToken, now: SystemTime) -> bool {
-        now + self.margin < token.expires_at
+        now.checked_add(self.margin)
+            .is_some_and(|refresh_at| refresh_at < token.expires_at)
+    }
+
+    /// Installs `token` as a new generation.
+    fn install(state: &mut State, token: StoredToken) -> (AccessToken, u64) {
+        state.generation += 1;
+        let access_token = token.access_token.clone();
+        state.current = Some((token, state.generation));
+        (access_token, state.generation)
     }
 
     /// Decides how a call gets authorization at `now`.
     pub(crate) fn decide(&self, app_id: &str, now: SystemTime) -> Decision {
-        let mut state = self.lock();
-        if let Some((token, generation)) = &state.current {
-            if self.fresh(token, now) {
-                return Decision::Use(token.access_token.clone(), *generation);
+        let lease = {
+            let mut state = self.lock();
+            if let Some((token, generation)) = &state.current {
+                if self.fresh(token, now) {
+                    return Decision::Use(token.access_token.clone(), *generation);
+                }
             }
-        }
-        if let Some(attempt) = state.fetching {
-            // Registered under the lock: a completion after this point wakes it.
-            let listener = self.inner.1.listen();
-            return Decision::Wait { attempt, listener };
-        }
+            if let Some(attempt) = state.fetching {
+                // Registered under the lock: a release after this point wakes it.
+                let listener = self.inner.1.listen();
+                return Decision::Wait { attempt, listener };
+            }
+            state.next_attempt += 1;
+            let attempt = state.next_attempt;
+            state.fetching = Some(attempt);
+            FetchLease {
+                cache: self.clone(),
+                attempt,
+                replaces: state.generation,
+            }
+        };
+        // The store is asked outside the lock, holding the lease: the other calls wait for
+        // this one, and a panic in `load` drops the lease and wakes them.
         if let Some(stored) = self.store.as_ref().and_then(|s| s.load(app_id)) {
             if self.fresh(&stored, now) {
-                state.generation += 1;
-                let generation = state.generation;
-                let token = stored.access_token.clone();
-                state.current = Some((stored, generation));
+                let (token, generation) = Self::install(&mut self.lock(), stored);
                 return Decision::Use(token, generation);
             }
         }
-        state.next_attempt += 1;
-        state.fetches_started += 1;
-        let attempt = state.next_attempt;
-        state.fetching = Some(attempt);
-        Decision::Fetch {
-            attempt,
-            replaces: state.generation,
-        }
+        self.lock().fetches_started += 1;
+        Decision::Fetch(lease)
     }
 
-    /// Records the result of fetch `attempt` and wakes every waiting call. Returns the token
-    /// the fetching call should use: the new one, or a newer one if this result is stale.
+    /// Records the result of the fetch `lease` was for, wakes every waiting call, then saves a
+    /// new token to the store. Returns the token the fetching call should use: the new one, or
+    /// a newer one if this result is stale.
     pub(crate) fn complete(
         &self,
         app_id: &str,
-        attempt: u64,
-        replaces: u64,
+        lease: FetchLease,
         result: Result<StoredToken, Error>,
     ) -> Result<(AccessToken, u64), Error> {
-        let outcome = {
+        let (outcome, to_save) = {
             let mut state = self.lock();
-            if state.fetching == Some(attempt) {
-                state.fetching = None;
-            }
             match result {
                 Ok(token) => match &state.current {
                     // Someone installed a newer token while this fetch was under way: keep it.
-                    Some((newer, generation)) if state.generation > replaces => {
-                        Ok((newer.access_token.clone(), *generation))
+                    Some((newer, generation)) if state.generation > lease.replaces => {
+                        (Ok((newer.access_token.clone(), *generation)), None)
                     }
                     _ => {
-                        state.generation += 1;
-                        let generation = state.generation;
-                        if let Some(store) = &self.store {
-                            store.save(app_id, &token);
-                        }
-                        let access_token = token.access_token.clone();
-                        state.current = Some((token, generation));
-                        Ok((access_token, generation))
+                        let saved = self.store.is_some().then(|| token.clone());
+                        (Ok(Self::install(&mut state, token)), saved)
                     }
                 },
                 Err(error) => {
-                    state.last_failure = Some((attempt, error.clone()));
-                    Err(error)
+                    state.last_failure = Some((lease.attempt, error.clone()));
+                    (Err(error), None)
                 }
             }
         };
-        self.inner.1.notify(usize::MAX);
+        drop(lease);
+        if let (Some(store), Some(token)) = (&self.store, to_save) {
+            store.save(app_id, &token);
+        }
         outcome
     }
 
@@ -178,21 +232,6 @@ impl TokenCache {
         match &self.lock().last_failure {
             Some((failed, error)) if *failed == attempt => Some(error.clone()),
             _ => None,
-        }
-    }
-
-    /// A fetching call went away without a result: let another call fetch.
-    pub(crate) fn abandon(&self, attempt: u64) {
-        let released = {
-            let mut state = self.lock();
-            let mine = state.fetching == Some(attempt);
-            if mine {
-                state.fetching = None;
-            }
-            mine
-        };
-        if released {
-            self.inner.1.notify(usize::MAX);
         }
     }
 
@@ -242,42 +281,59 @@ mod tests {
         TokenCache::new(Duration::from_secs(300), None)
     }
 
-    fn fetch(cache: &TokenCache, now: u64) -> (u64, u64) {
+    fn fetch(cache: &TokenCache, now: u64) -> FetchLease {
         match cache.decide("app", at(now)) {
-            Decision::Fetch { attempt, replaces } => (attempt, replaces),
+            Decision::Fetch(lease) => lease,
             _ => panic!("expected a fetch"),
         }
     }
 
     #[test]
+    fn expiry_is_capped_at_a_day_and_never_panics() {
+        assert_eq!(expiry(at(0), 3600), at(3600));
+        assert_eq!(expiry(at(0), u64::MAX), at(0) + MAX_TOKEN_LIFETIME);
+        assert_eq!(expiry(at(0), 1 << 63), at(0) + MAX_TOKEN_LIFETIME);
+        // A clock at the end of representable time: the token is trusted for no time at all.
+        let end = SystemTime::UNIX_EPOCH + Duration::from_secs(i64::MAX as u64);
+        assert_eq!(expiry(end, 3600), end);
+        let cache = cache();
+        assert!(!cache.fresh(
+            &StoredToken {
+                access_token: AccessToken::new("t"),
+                expires_at: end
+            },
+            end
+        ));
+    }
+
+    #[test]
     fn fresh_token_is_reused_until_the_margin() {
         let cache = cache();
-        let (attempt, replaces) = fetch(&cache, 0);
-        let (tok, generation) = cache
-            .complete("app", attempt, replaces, Ok(token("t1", 3600)))
-            .unwrap();
+        let lease = fetch(&cache, 0);
+        let (tok, generation) = cache.complete("app", lease, Ok(token("t1", 3600))).unwrap();
         assert_eq!((tok.expose(), generation), ("t1", 1));
         // Fresh: used as is, no fetch.
         assert!(matches!(cache.decide("app", at(3299)), Decision::Use(t, 1) if t.expose() == "t1"));
         // Within the 5-minute margin: refresh.
-        let (_, replaces) = fetch(&cache, 3300);
-        assert_eq!(replaces, 1);
+        let lease = fetch(&cache, 3300);
+        assert_eq!(lease.replaces, 1);
         assert_eq!(cache.fetches_started(), 2);
     }
 
     #[test]
     fn expired_token_is_fetched_again() {
         let cache = cache();
-        let (a, r) = fetch(&cache, 0);
-        cache.complete("app", a, r, Ok(token("t1", 3600))).unwrap();
-        fetch(&cache, 7200);
+        let lease = fetch(&cache, 0);
+        cache.complete("app", lease, Ok(token("t1", 3600))).unwrap();
+        let _lease = fetch(&cache, 7200);
         assert!(cache.peek(at(7200)).is_none());
     }
 
     #[test]
     fn concurrent_deciders_wait_for_the_single_fetch() {
         let cache = cache();
-        let (attempt, replaces) = fetch(&cache, 0);
+        let lease = fetch(&cache, 0);
+        let attempt = lease.attempt;
         let waiters: Vec<_> = (0..99)
             .map(|_| match cache.decide("app", at(0)) {
                 Decision::Wait {
@@ -290,9 +346,7 @@ mod tests {
                 _ => panic!("expected to wait"),
             })
             .collect();
-        cache
-            .complete("app", attempt, replaces, Ok(token("t1", 3600)))
-            .unwrap();
+        cache.complete("app", lease, Ok(token("t1", 3600))).unwrap();
         for listener in waiters {
             use event_listener::Listener as _;
             assert!(
@@ -305,28 +359,45 @@ mod tests {
     }
 
     #[test]
+    fn one_lease_at_a_time_and_a_dropped_lease_wakes_the_waiters() {
+        use event_listener::Listener as _;
+        let cache = cache();
+        let lease = fetch(&cache, 0);
+        let Decision::Wait { listener, .. } = cache.decide("app", at(0)) else {
+            panic!("a second caller must wait while the lease is held")
+        };
+        // The fetching call vanishes (dropped, or panicked while completing).
+        drop(lease);
+        assert!(listener.wait_timeout(Duration::from_secs(5)).is_some());
+        // The next caller fetches.
+        let lease = fetch(&cache, 1);
+        assert_eq!(lease.attempt, 2);
+    }
+
+    #[test]
     fn a_stale_result_never_overwrites_a_newer_token() {
         let cache = cache();
-        let (old_attempt, old_replaces) = fetch(&cache, 0);
-        // The first fetcher vanishes; a second call fetches and installs generation 1.
-        cache.abandon(old_attempt);
-        let (a, r) = fetch(&cache, 1);
-        cache.complete("app", a, r, Ok(token("new", 3600))).unwrap();
-        // The first fetch's answer arrives late: it must not replace "new".
+        let old = fetch(&cache, 0);
+        // A newer token arrives by another path (the store, here by hand) during the fetch.
+        install_newer(&cache, token("new", 3600));
         let (tok, generation) = cache
-            .complete("app", old_attempt, old_replaces, Ok(token("stale", 3000)))
+            .complete("app", old, Ok(token("stale", 3000)))
             .unwrap();
         assert_eq!((tok.expose(), generation), ("new", 1));
         assert_eq!(cache.peek(at(2)).unwrap().expose(), "new");
     }
 
+    fn install_newer(cache: &TokenCache, stored: StoredToken) {
+        TokenCache::install(&mut cache.lock(), stored);
+    }
+
     #[test]
     fn invalidation_only_drops_the_rejected_generation() {
         let cache = cache();
-        let (a, r) = fetch(&cache, 0);
-        cache.complete("app", a, r, Ok(token("t1", 3600))).unwrap();
-        let (a, r) = fetch(&cache, 3400);
-        cache.complete("app", a, r, Ok(token("t2", 7000))).unwrap();
+        let lease = fetch(&cache, 0);
+        cache.complete("app", lease, Ok(token("t1", 3600))).unwrap();
+        let lease = fetch(&cache, 3400);
+        cache.complete("app", lease, Ok(token("t2", 7000))).unwrap();
         cache.invalidate(1); // a late rejection of t1
         assert_eq!(cache.peek(at(3400)).unwrap().expose(), "t2");
         cache.invalidate(2);
@@ -336,7 +407,7 @@ mod tests {
     #[test]
     fn waiters_learn_that_the_fetch_failed() {
         let cache = cache();
-        let (attempt, replaces) = fetch(&cache, 0);
+        let lease = fetch(&cache, 0);
         let Decision::Wait {
             attempt: waited, ..
         } = cache.decide("app", at(0))
@@ -348,17 +419,13 @@ mod tests {
             TransportErrorKind::Connect,
             "refused",
         ));
-        assert!(
-            cache
-                .complete("app", attempt, replaces, Err(error))
-                .is_err()
-        );
+        assert!(cache.complete("app", lease, Err(error)).is_err());
         assert!(matches!(
             cache.failure_of(waited),
             Some(Error::Transport(_))
         ));
         // The next decision starts a new fetch.
-        fetch(&cache, 1);
+        let _lease = fetch(&cache, 1);
     }
 
     #[test]
@@ -376,9 +443,9 @@ mod tests {
         let store: Arc<dyn TokenStore> = Arc::new(Shared::default());
         let process_a = TokenCache::new(Duration::from_secs(300), Some(store.clone()));
         let process_b = TokenCache::new(Duration::from_secs(300), Some(store));
-        let (a, r) = fetch(&process_a, 0);
+        let lease = fetch(&process_a, 0);
         process_a
-            .complete("app", a, r, Ok(token("shared", 3600)))
+            .complete("app", lease, Ok(token("shared", 3600)))
             .unwrap();
         assert!(
             matches!(process_b.decide("app", at(10)), Decision::Use(t, _) if t.expose() == "shared")

@@ -98,9 +98,12 @@ impl Client {
         loop {
             step = match step {
                 Step::Send(request) => call.receive(self.transport.send(request).await),
+                // Bounded like a send: a fetch that never ends cannot hold this call.
                 Step::Wait(wait) => {
-                    wait.await;
-                    call.resume()
+                    match tokio::time::timeout(self.transport.timeout, wait).await {
+                        Ok(()) => call.resume(),
+                        Err(_) => call.wait_timed_out(),
+                    }
                 }
                 Step::Done(result) => return result,
             };

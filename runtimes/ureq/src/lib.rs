@@ -111,10 +111,11 @@ impl Client {
         loop {
             step = match step {
                 Step::Send(request) => call.receive(self.send(request)),
-                Step::Wait(wait) => {
-                    wait.wait();
-                    call.resume()
-                }
+                // Bounded like a send: a fetch that never ends cannot hold this call.
+                Step::Wait(wait) => match wait.wait_timeout(self.timeout) {
+                    true => call.resume(),
+                    false => call.wait_timed_out(),
+                },
                 Step::Done(result) => return result,
             };
         }
