@@ -12,110 +12,12 @@ use crate::auth::token_cache::{TokenCache, TokenStore};
 use crate::auth::{AuthScheme, body_sig};
 use crate::call::Call;
 use crate::clock::{Clock, NonceSource, RandomNonce, SystemClock, check_nonce};
+use crate::credentials::Credentials;
+use crate::environment::Environment;
 use crate::error::Error;
 use crate::operation::{Operation, Reply};
 use crate::response;
 use crate::types::time::auth_timestamp;
-
-/// The production gateway.
-pub const PRODUCTION_URL: &str = "https://api-mop.chinaums.com";
-/// The public test gateway.
-pub const TEST_URL: &str = "https://test-api-open.chinaums.com";
-
-/// An appId and its appKey. `Debug` never shows the appKey.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Credentials {
-    app_id: String,
-    app_key: String,
-}
-
-impl Credentials {
-    /// Credentials from the platform's developer console.
-    pub fn new(app_id: impl Into<String>, app_key: impl Into<String>) -> Self {
-        Credentials {
-            app_id: app_id.into(),
-            app_key: app_key.into(),
-        }
-    }
-
-    /// The appId.
-    pub fn app_id(&self) -> &str {
-        &self.app_id
-    }
-
-    /// The appKey (secret: never log it).
-    pub fn app_key(&self) -> &str {
-        &self.app_key
-    }
-
-    fn check(&self) -> Result<(), Error> {
-        if self.app_id.is_empty()
-            || !self
-                .app_id
-                .bytes()
-                .all(|b| b.is_ascii_graphic() && b != b'"' && b != b',')
-        {
-            return Err(Error::Config(
-                "appId must be non-empty printable ASCII without `\"` or `,`".into(),
-            ));
-        }
-        if self.app_key.is_empty() {
-            return Err(Error::Config("appKey must not be empty".into()));
-        }
-        Ok(())
-    }
-}
-
-impl fmt::Debug for Credentials {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Credentials")
-            .field("app_id", &self.app_id)
-            .field("app_key", &"<redacted>")
-            .finish()
-    }
-}
-
-/// Which gateway the client talks to.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Environment {
-    /// `https://api-mop.chinaums.com`.
-    Production,
-    /// `https://test-api-open.chinaums.com`.
-    Test,
-    /// Another base URL (the local sandbox, a proxy); build it with [`Environment::custom`].
-    Custom(String),
-}
-
-impl Environment {
-    /// A custom base URL: `http` or `https`, a host, an optional path prefix, no query or
-    /// fragment. A trailing `/` is dropped.
-    pub fn custom(base_url: &str) -> Result<Environment, Error> {
-        let bad = |why: &str| Error::Config(format!("base URL {base_url:?} {why}"));
-        let uri: http::Uri = base_url.parse().map_err(|_| bad("is not a valid URL"))?;
-        match uri.scheme_str() {
-            Some("http" | "https") => {}
-            _ => return Err(bad("must start with http:// or https://")),
-        }
-        if uri.host().is_none_or(str::is_empty) {
-            return Err(bad("has no host"));
-        }
-        if uri.query().is_some() || base_url.contains('#') {
-            return Err(bad("must not have a query or fragment"));
-        }
-        Ok(Environment::Custom(
-            base_url.trim_end_matches('/').to_owned(),
-        ))
-    }
-
-    /// The base URL, without a trailing `/`.
-    pub fn base_url(&self) -> &str {
-        match self {
-            Environment::Production => PRODUCTION_URL,
-            Environment::Test => TEST_URL,
-            Environment::Custom(url) => url,
-        }
-    }
-}
 
 struct Inner {
     credentials: Credentials,
@@ -425,35 +327,6 @@ mod tests {
         assert!(!format!("{credentials:?}").contains("super-secret-key"));
         assert!(!format!("{client:?}").contains("super-secret-key"));
         assert!(format!("{client:?}").contains("app"));
-    }
-
-    #[test]
-    fn custom_environments_are_checked() {
-        assert_eq!(
-            Environment::custom("http://127.0.0.1:8080/")
-                .unwrap()
-                .base_url(),
-            "http://127.0.0.1:8080"
-        );
-        assert_eq!(
-            Environment::custom("https://proxy.example/ums")
-                .unwrap()
-                .base_url(),
-            "https://proxy.example/ums"
-        );
-        for bad in [
-            "",
-            "127.0.0.1:8080",
-            "ftp://x",
-            "http://",
-            "http://h/?a=1",
-            "not a url",
-        ] {
-            assert!(
-                matches!(Environment::custom(bad), Err(Error::Config(_))),
-                "{bad}"
-            );
-        }
     }
 
     #[test]

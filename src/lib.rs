@@ -36,6 +36,8 @@ pub mod auth;
 pub mod call;
 pub mod client;
 pub mod clock;
+pub mod credentials;
+pub mod environment;
 pub mod error;
 pub mod netpay;
 pub mod operation;
@@ -47,8 +49,10 @@ pub use auth::AuthScheme;
 pub use auth::token::AccessToken;
 pub use auth::token_cache::{StoredToken, TokenStore};
 pub use call::{Call, Step, Wait};
-pub use client::{Client, ClientBuilder, Credentials, Environment};
+pub use client::{Client, ClientBuilder};
 pub use clock::{Clock, FixedClock, FixedNonce, NonceSource, RandomNonce, SystemClock};
+pub use credentials::Credentials;
+pub use environment::{BaseUrl, Environment};
 pub use error::{
     DecodeError, Delivery, Error, ErrorClass, HttpError, InvalidField, PlatformError, TokenError,
     TransportError, TransportErrorKind,
@@ -58,3 +62,7 @@ pub use transport::TransportConfig;
 pub use types::{Fen, PaymentState, PlatformDate, PlatformTime, TradeStatus};
 
 pub use http;
+/// The `time` crate, whose types appear in this API (a query's `requestTimestamp`, the
+/// platform's dates), so callers need not depend on a matching version themselves.
+pub use time;
+pub use time::{Date, OffsetDateTime, PrimitiveDateTime};

@@ -28,6 +28,10 @@ use crate::Error;
 /// The default total time allowed for one HTTP exchange (connect, TLS, send, read the body).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// The longest total timeout accepted (1 hour). Far above any sane payment call, and far below
+/// what makes a deadline overflow a runtime's clock arithmetic (`Duration::MAX` would).
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(60 * 60);
+
 /// The default cap on a response body, in bytes (1 MiB).
 pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 1024 * 1024;
 
@@ -78,7 +82,8 @@ impl TransportConfig {
     }
 
     /// Sets the total time allowed for one HTTP exchange, from connecting to the end of the
-    /// body. Must not be zero.
+    /// body; a call waiting for another call's token fetch waits at most as long. Must be
+    /// more than zero and at most [`MAX_TIMEOUT`].
     pub fn with_timeout(mut self, total: Duration) -> Self {
         self.timeout = total;
         self
@@ -138,13 +143,20 @@ impl TransportConfig {
         self.extra_roots.iter().map(Vec::as_slice)
     }
 
-    /// Checks the settings: a zero `timeout` or a zero `max_response_bytes` is an
-    /// [`Error::Config`] naming the setting. Adapters call this when they build a client.
+    /// Checks the settings: a zero `timeout`, a `timeout` above [`MAX_TIMEOUT`] or a zero
+    /// `max_response_bytes` is an [`Error::Config`] naming the setting. Adapters call this
+    /// when they build a client.
     pub fn validate(&self) -> Result<(), Error> {
         if self.timeout.is_zero() {
             return Err(Error::Config(
                 "the `timeout` must not be zero: it is the total time one exchange may take".into(),
             ));
+        }
+        if self.timeout > MAX_TIMEOUT {
+            return Err(Error::Config(format!(
+                "the `timeout` of {:?} is longer than the maximum of {:?}",
+                self.timeout, MAX_TIMEOUT
+            )));
         }
         if self.max_response_bytes == 0 {
             return Err(Error::Config(
@@ -293,6 +305,24 @@ x2NhIZpR5vGnbqAxOutNyzWBJGLX9qRICKs=
         let zero_cap = TransportConfig::new().with_max_response_bytes(0);
         let message = config_message(zero_cap.validate());
         assert!(message.contains("`max_response_bytes`"), "{message}");
+        // Timeouts no runtime could honour are refused with the maximum named.
+        for huge in [
+            Duration::MAX,
+            Duration::from_secs(u64::MAX),
+            MAX_TIMEOUT + Duration::from_nanos(1),
+        ] {
+            let message = config_message(TransportConfig::new().with_timeout(huge).validate());
+            assert!(
+                message.contains("`timeout`") && message.contains("maximum of 3600s"),
+                "{message}"
+            );
+        }
+        assert!(
+            TransportConfig::new()
+                .with_timeout(MAX_TIMEOUT)
+                .validate()
+                .is_ok()
+        );
         // The smallest non-zero values are fine.
         let smallest = TransportConfig::new()
             .with_timeout(Duration::from_nanos(1))

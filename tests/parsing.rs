@@ -79,11 +79,15 @@ fn amounts_as_numbers_and_strings_are_the_same() {
     .unwrap();
     let as_string = parse(
         200,
-        r#"{"errCode":"SUCCESS","status":"TRADE_SUCCESS","totalAmount":"100"}"#,
+        r#"{"errCode":"SUCCESS","status":"TRADE_SUCCESS","totalAmount":"100","refundAmount":"5"}"#,
     )
     .unwrap();
     assert_eq!(as_number.total_amount, Some(Fen(100)));
     assert_eq!(as_string.total_amount, Some(Fen(100)));
+    // refundAmount is money too, typed, not left in `extra`.
+    assert_eq!(as_number.refund_amount, Some(Fen(5)));
+    assert_eq!(as_string.refund_amount, Some(Fen(5)));
+    assert!(as_number.extra.is_empty(), "{:?}", as_number.extra);
     assert!(as_number.is_paid() && as_string.is_paid());
 }
 

@@ -287,19 +287,12 @@ pub struct SandboxArgs {
     pub log: bool,
 }
 
-/// `production`, `test` or a base URL.
+/// `production`, `test` or a base URL (the core's [`Environment`] parser).
 pub fn parse_environment(s: &str) -> Result<Environment, String> {
-    match s.trim() {
-        "production" | "prod" => Ok(Environment::Production),
-        "test" => Ok(Environment::Test),
-        url => Environment::custom(url).map_err(|e| {
-            let why = match e {
-                chinaums::Error::Config(why) => why,
-                other => other.to_string(),
-            };
-            format!("{why}; expected `production`, `test` or a base URL like http://127.0.0.1:8080")
-        }),
-    }
+    s.parse().map_err(|e| match e {
+        chinaums::Error::Config(why) => why,
+        other => other.to_string(),
+    })
 }
 
 /// A non-zero human duration such as `30s`, `500ms` or `1m`.
@@ -370,7 +363,7 @@ mod tests {
         assert_eq!(parse_environment("production"), Ok(Environment::Production));
         assert_eq!(
             parse_environment("http://127.0.0.1:9/"),
-            Ok(Environment::Custom("http://127.0.0.1:9".into()))
+            Ok(Environment::custom("http://127.0.0.1:9").unwrap())
         );
         let e = parse_environment("staging").unwrap_err();
         assert!(e.contains("`production`, `test`"), "{e}");

@@ -102,7 +102,7 @@ pub fn connect(
         .auth(auth)
         .build();
     let client = chinaums_ureq::Client::builder(core)
-        .timeout(args.timeout)
+        .with_timeout(args.timeout)
         .build()
         .map_err(|e| CliError::new(Exit::AuthConfig, e.to_string()))?;
     Ok((

@@ -166,7 +166,7 @@ impl<const WORKERS: usize> Adapter for TokioRuntime<WORKERS> {
             .enable_all()
             .build()
             .map_err(|e| Error::Config(format!("cannot start a tokio runtime: {e}")))?;
-        let builder = chinaums_tokio::Client::builder(core).transport(options.transport()?);
+        let builder = chinaums_tokio::Client::builder(core).with_transport(options.transport()?);
         let client = {
             let _inside = runtime.enter();
             builder.build()?
@@ -209,7 +209,7 @@ macro_rules! async_std_crate_on {
 
             fn build(core: chinaums::Client, options: &Options) -> Result<Self, Error> {
                 chinaums_async_std::Client::builder(core)
-                    .transport(options.transport()?)
+                    .with_transport(options.transport()?)
                     .build()
                     .map($name)
             }
@@ -248,7 +248,7 @@ impl Adapter for Ureq {
 
     fn build(core: chinaums::Client, options: &Options) -> Result<Self, Error> {
         chinaums_ureq::Client::builder(core)
-            .transport(options.transport()?)
+            .with_transport(options.transport()?)
             .build()
             .map(Ureq)
     }

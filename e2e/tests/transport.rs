@@ -5,10 +5,11 @@
 use std::net::TcpListener;
 use std::time::Duration;
 
-use chinaums::{Delivery, ErrorClass, TransportErrorKind};
+use chinaums::transport::MAX_TIMEOUT;
+use chinaums::{Delivery, Error, ErrorClass, TransportErrorKind};
 use chinaums_e2e::{
-    Adapter, alternating_queries, assert_answers, assert_connections, assert_transport_error, core,
-    core_at, demo, on_every_adapter, query,
+    Adapter, Options, alternating_queries, assert_answers, assert_connections,
+    assert_transport_error, core, core_at, demo, on_every_adapter, query,
 };
 use chinaums_sandbox::{DEMO_PAID_ORDER, DEMO_UNPAID_ORDER, Fault};
 
@@ -67,7 +68,31 @@ fn concurrent_queries_run_side_by_side<A: Adapter>() {
     assert_connections::<A>(sandbox.connection_count(), opened, 1);
 }
 
+/// A timeout no runtime could honour is refused when the client is built, naming the maximum,
+/// instead of panicking in the HTTP stack on the first call.
+fn a_timeout_beyond_the_maximum_is_refused_at_build<A: Adapter>() {
+    for huge in [
+        Duration::MAX,
+        Duration::from_secs(u64::MAX),
+        MAX_TIMEOUT * 2,
+    ] {
+        let options = Options::new().timeout(huge);
+        let Err(Error::Config(message)) = A::build(core_at("http://127.0.0.1:9"), &options) else {
+            panic!("{:?}: a {huge:?} timeout was accepted", A::KIND)
+        };
+        assert!(message.contains("maximum of 3600s"), "{message}");
+    }
+    assert!(
+        A::build(
+            core_at("http://127.0.0.1:9"),
+            &Options::new().timeout(MAX_TIMEOUT)
+        )
+        .is_ok()
+    );
+}
+
 on_every_adapter!(
+    a_timeout_beyond_the_maximum_is_refused_at_build,
     a_refused_connection_was_not_sent,
     sequential_queries_reuse_one_connection,
     concurrent_queries_run_side_by_side,

@@ -251,7 +251,10 @@ pub struct PaymentQueryResponse {
     pub secure_status: Option<String>,
     /// `authIdRespCd`: authorization response code (pre-authorized orders).
     pub auth_id_resp_cd: Option<String>,
-    /// Every other field, as sent (e.g. `connectSys`, `refundAmount`, `cardAttr`).
+    /// `refundAmount`: how much of the order has been refunded so far, when the platform says.
+    #[serde(default, with = "fen::optional")]
+    pub refund_amount: Option<Fen>,
+    /// Every other field, as sent (e.g. `connectSys`, `cardAttr`).
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }

@@ -13,12 +13,14 @@
 //! use chinaums_async_std::chinaums::netpay::PaymentQuery;
 //! use chinaums_async_std::chinaums::{self, Credentials, Environment};
 //!
-//! let core = chinaums::Client::new(Credentials::new("my-app-id", "my-app-key"), Environment::Test);
-//! let client = chinaums_async_std::Client::new(core)?;
+//! let client = chinaums_async_std::Client::from_credentials(
+//!     Credentials::new("my-app-id", "my-app-key"),
+//!     Environment::Test,
+//! )?;
 //! let query = PaymentQuery::new("898201612345678", "88880001", "YUEDANDEFAULT", "3194202401011200000001");
 //! let answer = async_std::task::block_on(client.execute(&query))?; // or smol::block_on, or .await
 //! if answer.is_paid() {
-//!     println!("paid: {:?} yuan", answer.total_amount.map(|fen| fen.to_string()));
+//!     println!("paid: {} yuan", answer.total_amount.unwrap_or_default());
 //! }
 //! # Ok::<(), chinaums::Error>(())
 //! ```
@@ -56,6 +58,24 @@ impl Client {
     /// A client with the default options (30 s timeout, 1 MiB body cap, webpki roots).
     pub fn new(core: chinaums::Client) -> Result<Client, Error> {
         Client::builder(core).build()
+    }
+
+    /// A client for `credentials` on `environment`, with the default transport settings, in
+    /// one step (`Client::new(chinaums::Client::new(credentials, environment))`).
+    pub fn from_credentials(
+        credentials: chinaums::Credentials,
+        environment: chinaums::Environment,
+    ) -> Result<Client, Error> {
+        Client::new(chinaums::Client::new(credentials, environment))
+    }
+
+    /// A client from the `CHINAUMS_APP_ID`, `CHINAUMS_APP_KEY` and `CHINAUMS_ENV` variables
+    /// (`production`, `test` or a base URL), the names the `chinaums` command line reads.
+    pub fn from_env() -> Result<Client, Error> {
+        Client::from_credentials(
+            chinaums::Credentials::from_env()?,
+            chinaums::Environment::from_env()?,
+        )
     }
 
     /// A builder, to set the timeout, the body cap or extra trusted roots.
@@ -118,16 +138,16 @@ pub struct ClientBuilder {
 impl ClientBuilder {
     /// The total time one exchange may take, from connecting to the end of the body (default
     /// 30 s). Must not be zero.
-    pub fn timeout(self, total: Duration) -> Self {
+    pub fn with_timeout(self, total: Duration) -> Self {
         ClientBuilder {
-            inner: self.inner.timeout(total),
+            inner: self.inner.with_timeout(total),
         }
     }
 
     /// The largest response body accepted, in bytes (default 1 MiB). Must not be zero.
-    pub fn max_response_bytes(self, n: usize) -> Self {
+    pub fn with_max_response_bytes(self, n: usize) -> Self {
         ClientBuilder {
-            inner: self.inner.max_response_bytes(n),
+            inner: self.inner.with_max_response_bytes(n),
         }
     }
 
@@ -143,9 +163,9 @@ impl ClientBuilder {
 
     /// Replaces all the transport settings (timeout, body cap, extra roots) with `config`, so
     /// one [`TransportConfig`] can configure every adapter alike.
-    pub fn transport(self, config: TransportConfig) -> Self {
+    pub fn with_transport(self, config: TransportConfig) -> Self {
         ClientBuilder {
-            inner: self.inner.transport(config),
+            inner: self.inner.with_transport(config),
         }
     }
 
@@ -192,14 +212,14 @@ mod tests {
 
     #[test]
     fn builder_options_reach_the_blocking_client() {
-        let e = Client::builder(core()).timeout(Duration::ZERO).build();
+        let e = Client::builder(core()).with_timeout(Duration::ZERO).build();
         assert!(matches!(e, Err(Error::Config(m)) if m.contains("timeout")));
-        let e = Client::builder(core()).max_response_bytes(0).build();
+        let e = Client::builder(core()).with_max_response_bytes(0).build();
         assert!(matches!(e, Err(Error::Config(m)) if m.contains("cap")));
         let e = Client::builder(core()).add_root_certificate_pem(b"nothing");
         assert!(matches!(e, Err(Error::Config(_))));
         let zero = TransportConfig::new().with_timeout(Duration::ZERO);
-        let e = Client::builder(core()).transport(zero).build();
+        let e = Client::builder(core()).with_transport(zero).build();
         assert!(matches!(e, Err(Error::Config(m)) if m.contains("timeout")));
         let shown = format!("{:?}", Client::new(core()).unwrap());
         assert!(!shown.contains("secret-app-key"), "{shown}");

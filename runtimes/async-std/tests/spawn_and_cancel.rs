@@ -32,7 +32,7 @@ fn query(order: &str) -> PaymentQuery {
 fn client(sandbox: &Sandbox) -> Client {
     let core = chinaums::Client::new(sandbox.credentials(), sandbox.environment());
     Client::builder(core)
-        .timeout(Duration::from_secs(5))
+        .with_timeout(Duration::from_secs(5))
         .build()
         .unwrap()
 }

@@ -10,8 +10,10 @@
 //!
 //! #[tokio::main]
 //! async fn main() -> Result<(), chinaums::Error> {
-//!     let core = chinaums::Client::new(Credentials::new("my-app-id", "my-app-key"), Environment::Test);
-//!     let client = chinaums_tokio::Client::new(core)?;
+//!     let client = chinaums_tokio::Client::from_credentials(
+//!         Credentials::new("my-app-id", "my-app-key"),
+//!         Environment::Test,
+//!     )?;
 //!     let query = PaymentQuery::new("898201612345678", "88880001", "YUEDANDEFAULT", "3194202401011200000001");
 //!     let answer = client.execute(&query).await?;
 //!     println!("paid: {}", answer.is_paid());
@@ -20,10 +22,10 @@
 //! ```
 //!
 //! ## What the adapter guarantees
-//! - **One deadline** per HTTP exchange ([`ClientBuilder::timeout`], default 30 s) covering
+//! - **One deadline** per HTTP exchange ([`ClientBuilder::with_timeout`], default 30 s) covering
 //!   connect, TLS, sending and reading the whole body.
 //! - **Bounded memory**: a response whose `Content-Length` exceeds
-//!   [`ClientBuilder::max_response_bytes`] (default 1 MiB) fails before its body is read, and a
+//!   [`ClientBuilder::with_max_response_bytes`] (default 1 MiB) fails before its body is read, and a
 //!   streamed body is cut at the cap; both give [`TransportErrorKind::BodyTooLarge`].
 //! - **Honest delivery**: a DNS, TCP or TLS-handshake failure is [`Delivery::NotSent`] (safe to
 //!   retry); a timeout, a broken connection or an unreadable response after the request may
@@ -83,6 +85,24 @@ impl Client {
         Client::builder(core).build()
     }
 
+    /// A client for `credentials` on `environment`, with the default transport settings, in
+    /// one step (`Client::new(chinaums::Client::new(credentials, environment))`).
+    pub fn from_credentials(
+        credentials: chinaums::Credentials,
+        environment: chinaums::Environment,
+    ) -> Result<Client, Error> {
+        Client::new(chinaums::Client::new(credentials, environment))
+    }
+
+    /// A client from the `CHINAUMS_APP_ID`, `CHINAUMS_APP_KEY` and `CHINAUMS_ENV` variables
+    /// (`production`, `test` or a base URL), the names the `chinaums` command line reads.
+    pub fn from_env() -> Result<Client, Error> {
+        Client::from_credentials(
+            chinaums::Credentials::from_env()?,
+            chinaums::Environment::from_env()?,
+        )
+    }
+
     /// A builder to change the timeout, the response cap or the trusted roots.
     pub fn builder(core: chinaums::Client) -> ClientBuilder {
         ClientBuilder {
@@ -136,13 +156,13 @@ impl ClientBuilder {
     /// The total time allowed for one HTTP exchange (connect, TLS, send, read the whole body).
     /// Default 30 s; must not be zero. When it runs out the error is a timeout with
     /// [`chinaums::Delivery::MaybeSent`].
-    pub fn timeout(mut self, total: Duration) -> Self {
+    pub fn with_timeout(mut self, total: Duration) -> Self {
         self.transport = self.transport.with_timeout(total);
         self
     }
 
     /// The largest response body accepted, in bytes. Default 1 MiB; must not be zero.
-    pub fn max_response_bytes(mut self, n: usize) -> Self {
+    pub fn with_max_response_bytes(mut self, n: usize) -> Self {
         self.transport = self.transport.with_max_response_bytes(n);
         self
     }
@@ -159,7 +179,7 @@ impl ClientBuilder {
 
     /// Replaces all the transport settings (timeout, response cap, extra roots) with `config`,
     /// so one [`TransportConfig`] can configure every adapter alike.
-    pub fn transport(mut self, config: TransportConfig) -> Self {
+    pub fn with_transport(mut self, config: TransportConfig) -> Self {
         self.transport = config;
         self
     }

@@ -244,7 +244,10 @@ async fn a_declared_length_over_the_cap_fails_before_the_body() {
         b"HTTP/1.1 200 OK\r\ncontent-length: 10000000\r\n\r\n".to_vec(),
     ))
     .await;
-    let client = server.client(|b| b.max_response_bytes(1024).timeout(Duration::from_secs(5)));
+    let client = server.client(|b| {
+        b.with_max_response_bytes(1024)
+            .with_timeout(Duration::from_secs(5))
+    });
     let e = transport_error(client.execute(&query()).await);
     assert_eq!(e.kind, TransportErrorKind::BodyTooLarge, "{e}");
     assert_eq!(e.delivery, Delivery::MaybeSent);
@@ -260,7 +263,10 @@ async fn a_streamed_body_is_cut_at_the_cap() {
         (head + &chunk.repeat(4)).into_bytes(),
     ))
     .await;
-    let client = server.client(|b| b.max_response_bytes(2500).timeout(Duration::from_secs(5)));
+    let client = server.client(|b| {
+        b.with_max_response_bytes(2500)
+            .with_timeout(Duration::from_secs(5))
+    });
     let e = transport_error(client.execute(&query()).await);
     assert_eq!(e.kind, TransportErrorKind::BodyTooLarge, "{e}");
     assert_eq!(e.delivery, Delivery::MaybeSent);
@@ -270,9 +276,9 @@ async fn a_streamed_body_is_cut_at_the_cap() {
 #[tokio::test]
 async fn a_body_exactly_at_the_cap_is_accepted() {
     let server = Server::start(Behaviour::Answer(http_response("200 OK", "", PAID))).await;
-    let client = server.client(|b| b.max_response_bytes(PAID.len()));
+    let client = server.client(|b| b.with_max_response_bytes(PAID.len()));
     assert!(client.execute(&query()).await.unwrap().is_paid());
-    let client = server.client(|b| b.max_response_bytes(PAID.len() - 1));
+    let client = server.client(|b| b.with_max_response_bytes(PAID.len() - 1));
     let e = transport_error(client.execute(&query()).await);
     assert_eq!(e.kind, TransportErrorKind::BodyTooLarge);
 }
@@ -302,7 +308,7 @@ async fn a_refused_connection_was_not_sent() {
 #[tokio::test]
 async fn a_silent_server_times_out_as_maybe_sent() {
     let server = Server::start(Behaviour::Hang).await;
-    let client = server.client(|b| b.timeout(Duration::from_millis(300)));
+    let client = server.client(|b| b.with_timeout(Duration::from_millis(300)));
     let error = client.execute(&query()).await.unwrap_err();
     assert_eq!(error.class(), ErrorClass::OutcomeUnknown);
     let e = transport_error(Err::<(), _>(error));
@@ -318,7 +324,7 @@ async fn a_silent_server_times_out_as_maybe_sent() {
 #[tokio::test]
 async fn a_connection_closed_without_an_answer_may_have_been_sent() {
     let server = Server::start(Behaviour::AnswerThenClose(Vec::new())).await;
-    let client = server.client(|b| b.timeout(Duration::from_secs(5)));
+    let client = server.client(|b| b.with_timeout(Duration::from_secs(5)));
     let e = transport_error(client.execute(&query()).await);
     assert_eq!(e.kind, TransportErrorKind::Io, "{e}");
     assert_eq!(e.delivery, Delivery::MaybeSent);
@@ -329,7 +335,7 @@ async fn a_connection_cut_mid_body_may_have_been_sent() {
     let mut bytes = http_response("200 OK", "", PAID);
     bytes.truncate(bytes.len() - PAID.len() / 2);
     let server = Server::start(Behaviour::AnswerThenClose(bytes)).await;
-    let client = server.client(|b| b.timeout(Duration::from_secs(5)));
+    let client = server.client(|b| b.with_timeout(Duration::from_secs(5)));
     let e = transport_error(client.execute(&query()).await);
     assert_eq!(e.kind, TransportErrorKind::Io, "{e}");
     assert_eq!(e.delivery, Delivery::MaybeSent);
@@ -341,7 +347,7 @@ async fn a_reply_that_is_not_http_is_a_protocol_error() {
         b"SSH-2.0-OpenSSH_9.6\r\n\r\n".to_vec(),
     ))
     .await;
-    let client = server.client(|b| b.timeout(Duration::from_secs(5)));
+    let client = server.client(|b| b.with_timeout(Duration::from_secs(5)));
     let e = transport_error(client.execute(&query()).await);
     assert_eq!(e.kind, TransportErrorKind::Protocol, "{e}");
     assert_eq!(e.delivery, Delivery::MaybeSent);
@@ -366,7 +372,7 @@ async fn a_failed_tls_handshake_was_not_sent() {
         Environment::custom(&format!("https://127.0.0.1:{port}")).unwrap(),
     );
     let client = Client::builder(core)
-        .timeout(Duration::from_secs(5))
+        .with_timeout(Duration::from_secs(5))
         .build()
         .unwrap();
     let e = transport_error(client.execute(&query()).await);
@@ -417,10 +423,10 @@ fn config_error(built: Result<Client, Error>) -> String {
 #[test]
 fn zero_timeout_and_zero_cap_are_refused_at_build() {
     let core = chinaums::Client::new(Credentials::new("app", "key"), Environment::Test);
-    let zero_timeout = Client::builder(core.clone()).timeout(Duration::ZERO);
+    let zero_timeout = Client::builder(core.clone()).with_timeout(Duration::ZERO);
     let message = config_error(zero_timeout.build());
     assert!(message.contains("`timeout`"), "{message}");
-    let zero_cap = Client::builder(core).max_response_bytes(0);
+    let zero_cap = Client::builder(core).with_max_response_bytes(0);
     let message = config_error(zero_cap.build());
     assert!(message.contains("`max_response_bytes`"), "{message}");
 }
@@ -435,14 +441,14 @@ fn one_transport_config_sets_every_option() {
         .unwrap();
     // `transport` replaces what was set before it.
     let builder = Client::builder(core.clone())
-        .timeout(Duration::from_secs(9))
-        .transport(config.clone());
+        .with_timeout(Duration::from_secs(9))
+        .with_transport(config.clone());
     assert_eq!(builder.transport, config);
     let client = builder.build().unwrap();
     assert_eq!(client.transport.timeout, Duration::from_millis(1500));
     assert_eq!(client.transport.max_response_bytes, 2048);
     // A zero setting in the shared config is refused like one set directly.
-    let zero = Client::builder(core).transport(config.with_timeout(Duration::ZERO));
+    let zero = Client::builder(core).with_transport(config.with_timeout(Duration::ZERO));
     assert!(config_error(zero.build()).contains("`timeout`"));
 }
 

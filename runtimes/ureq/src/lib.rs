@@ -8,12 +8,14 @@
 //! use chinaums_ureq::chinaums::netpay::PaymentQuery;
 //! use chinaums_ureq::chinaums::{self, Credentials, Environment};
 //!
-//! let core = chinaums::Client::new(Credentials::new("my-app-id", "my-app-key"), Environment::Test);
-//! let client = chinaums_ureq::Client::new(core)?;
+//! let client = chinaums_ureq::Client::from_credentials(
+//!     Credentials::new("my-app-id", "my-app-key"),
+//!     Environment::Test,
+//! )?;
 //! let query = PaymentQuery::new("898201612345678", "88880001", "YUEDANDEFAULT", "3194202401011200000001");
 //! let answer = client.execute(&query)?;
 //! if answer.is_paid() {
-//!     println!("paid: {:?} yuan", answer.total_amount.map(|fen| fen.to_string()));
+//!     println!("paid: {} yuan", answer.total_amount.unwrap_or_default());
 //! }
 //! # Ok::<(), chinaums::Error>(())
 //! ```
@@ -83,6 +85,24 @@ impl Client {
     /// A client with the default options (30 s timeout, 1 MiB body cap, webpki roots).
     pub fn new(core: chinaums::Client) -> Result<Client, Error> {
         Client::builder(core).build()
+    }
+
+    /// A client for `credentials` on `environment`, with the default transport settings, in
+    /// one step (`Client::new(chinaums::Client::new(credentials, environment))`).
+    pub fn from_credentials(
+        credentials: chinaums::Credentials,
+        environment: chinaums::Environment,
+    ) -> Result<Client, Error> {
+        Client::new(chinaums::Client::new(credentials, environment))
+    }
+
+    /// A client from the `CHINAUMS_APP_ID`, `CHINAUMS_APP_KEY` and `CHINAUMS_ENV` variables
+    /// (`production`, `test` or a base URL), the names the `chinaums` command line reads.
+    pub fn from_env() -> Result<Client, Error> {
+        Client::from_credentials(
+            chinaums::Credentials::from_env()?,
+            chinaums::Environment::from_env()?,
+        )
     }
 
     /// A builder, to set the timeout, the body cap or extra trusted roots.
@@ -175,13 +195,13 @@ impl fmt::Debug for ClientBuilder {
 impl ClientBuilder {
     /// The total time one exchange may take, from connecting to the end of the body (default
     /// 30 s). Must not be zero.
-    pub fn timeout(mut self, total: Duration) -> Self {
+    pub fn with_timeout(mut self, total: Duration) -> Self {
         self.transport = self.transport.with_timeout(total);
         self
     }
 
     /// The largest response body accepted, in bytes (default 1 MiB). Must not be zero.
-    pub fn max_response_bytes(mut self, n: usize) -> Self {
+    pub fn with_max_response_bytes(mut self, n: usize) -> Self {
         self.transport = self.transport.with_max_response_bytes(n);
         self
     }
@@ -197,7 +217,7 @@ impl ClientBuilder {
 
     /// Replaces all the transport settings (timeout, body cap, extra roots) with `config`, so
     /// one [`TransportConfig`] can configure every adapter alike.
-    pub fn transport(mut self, config: TransportConfig) -> Self {
+    pub fn with_transport(mut self, config: TransportConfig) -> Self {
         self.transport = config;
         self
     }
@@ -266,9 +286,9 @@ mod tests {
 
     #[test]
     fn zero_options_are_refused() {
-        let e = Client::builder(core()).timeout(Duration::ZERO).build();
+        let e = Client::builder(core()).with_timeout(Duration::ZERO).build();
         assert!(matches!(e, Err(Error::Config(m)) if m.contains("timeout")));
-        let e = Client::builder(core()).max_response_bytes(0).build();
+        let e = Client::builder(core()).with_max_response_bytes(0).build();
         assert!(matches!(e, Err(Error::Config(m)) if m.contains("cap")));
     }
 
@@ -294,14 +314,14 @@ mod tests {
             .with_max_response_bytes(2048);
         // `transport` replaces what was set before it.
         let client = Client::builder(core())
-            .max_response_bytes(7)
-            .transport(config.clone())
+            .with_max_response_bytes(7)
+            .with_transport(config.clone())
             .build()
             .unwrap();
         assert_eq!(client.timeout, Duration::from_millis(1500));
         assert_eq!(client.max_response_bytes, 2048);
         let zero = Client::builder(core())
-            .transport(config.with_max_response_bytes(0))
+            .with_transport(config.with_max_response_bytes(0))
             .build();
         assert!(
             matches!(zero, Err(Error::Config(ref m)) if m.contains("cap")),

@@ -145,7 +145,7 @@ fn query() -> PaymentQuery {
 
 fn client(base_url: &str) -> Client {
     Client::builder(core(base_url))
-        .timeout(Duration::from_millis(500))
+        .with_timeout(Duration::from_millis(500))
         .build()
         .unwrap()
 }
@@ -247,7 +247,7 @@ fn a_connection_closed_without_an_answer_may_have_been_processed() {
 fn a_silent_server_times_out_as_outcome_unknown() {
     let server = mock(vec![Reply::Hang(Duration::from_secs(3))]);
     let client = Client::builder(core(&server.base_url()))
-        .timeout(Duration::from_millis(300))
+        .with_timeout(Duration::from_millis(300))
         .build()
         .unwrap();
     let e = client.execute(&query()).unwrap_err();
@@ -265,7 +265,7 @@ fn a_declared_oversize_body_is_refused_unread() {
     let big = format!(r#"{{"errCode":"SUCCESS","pad":"{}"}}"#, "x".repeat(5000));
     let server = mock(vec![json_response("200 OK", &big)]);
     let client = Client::builder(core(&server.base_url()))
-        .max_response_bytes(1024)
+        .with_max_response_bytes(1024)
         .build()
         .unwrap();
     let e = client.execute(&query()).unwrap_err();
@@ -290,7 +290,7 @@ fn an_undeclared_oversize_body_is_cut_at_the_cap() {
     bytes.extend_from_slice(b"0\r\n\r\n");
     let server = mock(vec![Reply::Bytes(bytes)]);
     let client = Client::builder(core(&server.base_url()))
-        .max_response_bytes(10_000)
+        .with_max_response_bytes(10_000)
         .build()
         .unwrap();
     let e = client.execute(&query()).unwrap_err();
@@ -306,7 +306,7 @@ fn an_undeclared_oversize_body_is_cut_at_the_cap() {
 fn a_body_exactly_at_the_cap_is_accepted() {
     let server = mock(vec![json_response("200 OK", PAID)]);
     let client = Client::builder(core(&server.base_url()))
-        .max_response_bytes(PAID.len())
+        .with_max_response_bytes(PAID.len())
         .build()
         .unwrap();
     assert!(client.execute(&query()).unwrap().is_paid());
