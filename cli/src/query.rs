@@ -72,6 +72,7 @@ pub fn summary(r: &PaymentQueryResponse) -> String {
         ("buyerPayAmount", money(r.buyer_pay_amount)),
         ("receiptAmount", money(r.receipt_amount)),
         ("invoiceAmount", money(r.invoice_amount)),
+        ("refundAmount", money(r.refund_amount)),
         ("couponAmount", discount(r.coupon_amount)),
         (
             "couponMerchantContribute",
