@@ -71,12 +71,13 @@ fn reject(status: u16, code: &str, info: impl Into<String>) -> Response {
     Response::json(status, obj.to_bytes())
 }
 
-/// Answers that the HTTP layer produces itself (bad framing, oversized bodies).
+/// Answers that the HTTP layer produces itself (bad framing, oversized bodies, limits).
 pub(crate) fn framing_error(status: u16, why: &str) -> Response {
     let code = match status {
         413 => "BODY_TOO_LARGE",
         431 => "HEADERS_TOO_LARGE",
         501 => "NOT_IMPLEMENTED",
+        503 => "SERVICE_UNAVAILABLE",
         _ => "BAD_REQUEST",
     };
     reject(status, code, why)

@@ -3,18 +3,95 @@
 //! are written by hand so that faults can cut them at an exact byte.
 
 use std::io;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
-/// The largest request body accepted (1 MiB); a larger one gets 413.
-pub const MAX_BODY: usize = 1024 * 1024;
-/// The largest request head accepted; a larger one gets 431.
-const MAX_HEAD: usize = 64 * 1024;
-/// The most headers in one request.
+use crate::MAX_HEAD_BYTES as MAX_HEAD;
+
+/// The most header fields in one request (trailer fields included).
 const MAX_HEADERS: usize = 100;
+/// The longest chunk-size line (size and extensions).
+const MAX_CHUNK_LINE: usize = 4096;
 /// How long a connection may sit idle (or stall mid-request) before it is closed.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// What one request may take: the body cap, and the body budget all connections share.
+#[derive(Debug)]
+pub struct Limits {
+    /// The largest body; a larger one gets 413.
+    pub max_body: usize,
+    /// The budget of buffered body bytes, shared by every connection.
+    pub budget: Arc<BodyBudget>,
+}
+
+impl Limits {
+    /// A body cap of `max_body` (no more than the whole budget: a larger body could never be
+    /// read) and a fresh budget of `budget` bytes.
+    pub fn new(max_body: usize, budget: usize) -> Self {
+        Limits {
+            max_body: max_body.min(budget),
+            budget: Arc::new(BodyBudget {
+                limit: budget,
+                used: AtomicUsize::new(0),
+            }),
+        }
+    }
+}
+
+/// How many request-body bytes are held across connections, against a limit.
+#[derive(Debug)]
+pub struct BodyBudget {
+    limit: usize,
+    used: AtomicUsize,
+}
+
+/// Body bytes held against the budget until dropped.
+#[derive(Debug)]
+pub struct Reservation {
+    budget: Arc<BodyBudget>,
+    bytes: usize,
+}
+
+impl Reservation {
+    fn new(budget: &Arc<BodyBudget>) -> Self {
+        Reservation {
+            budget: Arc::clone(budget),
+            bytes: 0,
+        }
+    }
+
+    /// Holds `n` more bytes; false (holding nothing more) if the budget cannot spare them.
+    fn grow(&mut self, n: usize) -> bool {
+        let limit = self.budget.limit;
+        let taken = self
+            .budget
+            .used
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |used| {
+                used.checked_add(n).filter(|total| *total <= limit)
+            });
+        if taken.is_ok() {
+            self.bytes += n;
+        }
+        taken.is_ok()
+    }
+}
+
+impl Drop for Reservation {
+    fn drop(&mut self) {
+        self.budget.used.fetch_sub(self.bytes, Ordering::SeqCst);
+    }
+}
+
+/// A request body, counted against the body budget for as long as it is kept.
+#[derive(Debug)]
+pub struct Body {
+    /// The body bytes.
+    pub bytes: Vec<u8>,
+    _held: Reservation,
+}
 
 /// A parsed request head.
 #[derive(Debug)]
@@ -27,6 +104,8 @@ pub struct Head {
     pub minor_version: u8,
     /// Header names as sent and raw values.
     pub headers: Vec<(String, Vec<u8>)>,
+    /// The head's size in bytes; trailers may use what the head leaves of the limit.
+    pub len: usize,
 }
 
 impl Head {
@@ -54,6 +133,11 @@ impl Head {
         } else {
             !self.has_token("connection", "close")
         }
+    }
+
+    /// Whether the answer is to a `HEAD`, which carries no body.
+    pub fn is_head(&self) -> bool {
+        self.method == "HEAD"
     }
 
     /// Whether the client waits for `100 Continue` before sending the body.
@@ -85,19 +169,35 @@ impl From<io::Error> for ReadError {
     }
 }
 
+fn head_too_large() -> ReadError {
+    ReadError::Reject(
+        431,
+        format!("request head (with trailers) larger than {MAX_HEAD} bytes"),
+    )
+}
+
+fn too_many_fields() -> ReadError {
+    ReadError::Reject(
+        431,
+        format!("more than {MAX_HEADERS} header and trailer fields"),
+    )
+}
+
 /// One connection: the stream and the bytes read past the previous request.
 pub struct Conn<S> {
     /// The stream.
     pub io: S,
     buf: Vec<u8>,
+    limits: Arc<Limits>,
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
     /// Wraps a freshly accepted stream.
-    pub fn new(io: S) -> Self {
+    pub fn new(io: S, limits: Arc<Limits>) -> Self {
         Conn {
             io,
             buf: Vec::with_capacity(8192),
+            limits,
         }
     }
 
@@ -126,6 +226,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
                 let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
                 let mut request = httparse::Request::new(&mut headers);
                 match request.parse(&self.buf) {
+                    // Whether or not its end has arrived, a head over the limit is refused.
+                    Ok(httparse::Status::Complete(len)) if len > MAX_HEAD => {
+                        return Err(head_too_large());
+                    }
                     Ok(httparse::Status::Complete(len)) => {
                         let head = Head {
                             method: request.method.unwrap_or_default().to_owned(),
@@ -136,21 +240,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
                                 .iter()
                                 .map(|h| (h.name.to_owned(), h.value.to_vec()))
                                 .collect(),
+                            len,
                         };
                         self.buf.drain(..len);
                         return Ok(Some(head));
                     }
                     Ok(httparse::Status::Partial) => {
                         if self.buf.len() > MAX_HEAD {
-                            return Err(ReadError::Reject(
-                                431,
-                                "request head larger than 64 KiB".into(),
-                            ));
+                            return Err(head_too_large());
                         }
                     }
-                    Err(httparse::Error::TooManyHeaders) => {
-                        return Err(ReadError::Reject(431, "more than 100 headers".into()));
-                    }
+                    Err(httparse::Error::TooManyHeaders) => return Err(too_many_fields()),
                     Err(e) => {
                         return Err(ReadError::Reject(
                             400,
@@ -169,43 +269,81 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
         }
     }
 
-    /// Reads the body that `head` announces, sending `100 Continue` first when asked.
-    pub async fn read_body(&mut self, head: &Head) -> Result<Vec<u8>, ReadError> {
+    /// Reads the body that `head` announces, sending `100 Continue` first when asked. The
+    /// body is held against the shared budget before it is read, so that a refusal (413 over
+    /// the cap, 503 over the budget) comes before the client sends it.
+    pub async fn read_body(&mut self, head: &Head) -> Result<Body, ReadError> {
         let framing = framing(head)?;
+        let mut held = Reservation::new(&self.limits.budget);
         if framing == Framing::Length(0) {
-            return Ok(Vec::new());
+            return Ok(Body {
+                bytes: Vec::new(),
+                _held: held,
+            });
         }
         if let Framing::Length(n) = framing {
-            if n > MAX_BODY {
-                return Err(too_large());
+            if n > self.limits.max_body {
+                return Err(self.too_large());
+            }
+            if !held.grow(n) {
+                return Err(self.busy());
             }
         }
         if head.expects_continue() && self.buf.is_empty() {
             self.io.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").await?;
             self.io.flush().await?;
         }
-        match framing {
+        let bytes = match framing {
             Framing::Length(n) => {
                 while self.buf.len() < n {
                     if self.fill().await? == 0 {
                         return Err(ReadError::Closed);
                     }
                 }
-                Ok(self.buf.drain(..n).collect())
+                let rest = self.buf.split_off(n);
+                std::mem::replace(&mut self.buf, rest)
             }
-            Framing::Chunked => self.read_chunked().await,
-        }
+            Framing::Chunked => self.read_chunked(head, &mut held).await?,
+        };
+        // A large chunked body leaves a large buffer behind; the budget no longer covers it.
+        self.buf.shrink_to(16 * 1024);
+        Ok(Body { bytes, _held: held })
     }
 
-    /// One CRLF-terminated line (without the CRLF), at most `max` bytes.
-    async fn read_line(&mut self, max: usize) -> Result<Vec<u8>, ReadError> {
+    fn too_large(&self) -> ReadError {
+        ReadError::Reject(
+            413,
+            format!("request body larger than {} bytes", self.limits.max_body),
+        )
+    }
+
+    fn busy(&self) -> ReadError {
+        ReadError::Reject(
+            503,
+            format!(
+                "the sandbox holds its limit of {} request-body bytes; try again",
+                self.limits.budget.limit
+            ),
+        )
+    }
+
+    /// One CRLF-terminated line (returned without the CRLF) of at most `max` bytes with its
+    /// CRLF; `too_long` otherwise, as soon as that is certain.
+    async fn read_line(
+        &mut self,
+        max: usize,
+        too_long: fn() -> ReadError,
+    ) -> Result<Vec<u8>, ReadError> {
         loop {
             if let Some(pos) = self.buf.windows(2).position(|w| w == b"\r\n") {
+                if pos + 2 > max {
+                    return Err(too_long());
+                }
                 let line: Vec<u8> = self.buf.drain(..pos + 2).take(pos).collect();
                 return Ok(line);
             }
-            if self.buf.len() > max {
-                return Err(ReadError::Reject(400, "chunk line too long".into()));
+            if self.buf.len() >= max {
+                return Err(too_long());
             }
             if self.fill().await? == 0 {
                 return Err(ReadError::Closed);
@@ -213,19 +351,29 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
         }
     }
 
-    async fn read_chunked(&mut self) -> Result<Vec<u8>, ReadError> {
+    async fn read_chunked(
+        &mut self,
+        head: &Head,
+        held: &mut Reservation,
+    ) -> Result<Vec<u8>, ReadError> {
         let mut body = Vec::new();
         loop {
-            let line = self.read_line(4096).await?;
+            let line = self
+                .read_line(MAX_CHUNK_LINE, || {
+                    ReadError::Reject(400, "chunk-size line too long".into())
+                })
+                .await?;
             let size = parse_chunk_size(&line)
                 .ok_or_else(|| ReadError::Reject(400, "malformed chunk size".into()))?;
             if size == 0 {
-                // Trailer fields, up to the empty line.
-                while !self.read_line(MAX_HEAD).await?.is_empty() {}
+                self.read_trailers(head).await?;
                 return Ok(body);
             }
-            if body.len().saturating_add(size) > MAX_BODY {
-                return Err(too_large());
+            if body.len().saturating_add(size) > self.limits.max_body {
+                return Err(self.too_large());
+            }
+            if !held.grow(size) {
+                return Err(self.busy());
             }
             while self.buf.len() < size + 2 {
                 if self.fill().await? == 0 {
@@ -239,6 +387,30 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
         }
     }
 
+    /// The trailer section after the last chunk, up to its empty line: checked by `httparse`
+    /// and ignored, within what the head left of the head limits (bytes and fields).
+    async fn read_trailers(&mut self, head: &Head) -> Result<(), ReadError> {
+        let mut room = MAX_HEAD.saturating_sub(head.len);
+        let mut fields = MAX_HEADERS.saturating_sub(head.headers.len());
+        let mut section = Vec::new();
+        loop {
+            let line = self.read_line(room, head_too_large).await?;
+            room -= line.len() + 2;
+            if line.is_empty() {
+                break;
+            }
+            fields = fields.checked_sub(1).ok_or_else(too_many_fields)?;
+            section.extend_from_slice(&line);
+            section.extend_from_slice(b"\r\n");
+        }
+        section.extend_from_slice(b"\r\n");
+        let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
+        match httparse::parse_headers(&section, &mut slots) {
+            Ok(httparse::Status::Complete(_)) => Ok(()),
+            _ => Err(ReadError::Reject(400, "malformed trailer field".into())),
+        }
+    }
+
     /// After an error answer: stop writing, then read and discard what the client still
     /// sends for a moment, so that it sees the answer rather than a connection reset.
     pub async fn linger(&mut self) {
@@ -246,17 +418,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
         let deadline = tokio::time::Instant::now() + Duration::from_millis(500);
         let mut discarded = 0usize;
         let mut chunk = [0u8; 16 * 1024];
-        while discarded < 16 * MAX_BODY {
+        while discarded < 16 * crate::MAX_BODY_BYTES {
             match tokio::time::timeout_at(deadline, self.io.read(&mut chunk)).await {
                 Ok(Ok(n)) if n > 0 => discarded += n,
                 _ => break,
             }
         }
     }
-}
-
-fn too_large() -> ReadError {
-    ReadError::Reject(413, format!("request body larger than {MAX_BODY} bytes"))
 }
 
 /// The request target reduced to its path: no query, no scheme and authority.
@@ -273,6 +441,11 @@ fn path_of(target: &str) -> String {
 
 fn framing(head: &Head) -> Result<Framing, ReadError> {
     let bad = |why: &str| ReadError::Reject(400, why.to_owned());
+    // RFC 9112 §6.1: Transfer-Encoding in an HTTP/1.0 message means its framing is faulty
+    // (a 1.0 intermediary may not have honoured it).
+    if head.minor_version == 0 && head.values("transfer-encoding").next().is_some() {
+        return Err(bad("Transfer-Encoding in an HTTP/1.0 request"));
+    }
     let te: Vec<String> = head
         .values("transfer-encoding")
         .flat_map(|v| {
@@ -313,13 +486,32 @@ fn framing(head: &Head) -> Result<Framing, ReadError> {
     Ok(Framing::Length(length.unwrap_or(0)))
 }
 
+/// A chunk-size line: hex digits only (no sign, no surrounding whitespace), optionally
+/// followed by `;` extensions, before which RFC 9112 allows whitespace. Written by hand:
+/// `httparse::parse_chunk_size` reads an empty size as 0 and accepts trailing whitespace.
 fn parse_chunk_size(line: &[u8]) -> Option<usize> {
-    let line = std::str::from_utf8(line).ok()?;
-    let digits = line.split(';').next()?.trim();
-    if digits.is_empty() || digits.len() > 15 {
+    let (digits, extensions) = match line.iter().position(|b| *b == b';') {
+        Some(i) => (&line[..i], Some(&line[i + 1..])),
+        None => (line, None),
+    };
+    let digits = match extensions {
+        Some(_) => {
+            let end = digits
+                .iter()
+                .rposition(|b| *b != b' ' && *b != b'\t')
+                .map_or(0, |i| i + 1);
+            &digits[..end]
+        }
+        None => digits,
+    };
+    if digits.is_empty() || digits.len() > 15 || !digits.iter().all(u8::is_ascii_hexdigit) {
         return None;
     }
-    usize::from_str_radix(digits, 16).ok()
+    let control = |b: &u8| (*b < 0x20 && *b != b'\t') || *b == 0x7f;
+    if extensions.is_some_and(|e| e.iter().any(control)) {
+        return None;
+    }
+    usize::from_str_radix(std::str::from_utf8(digits).ok()?, 16).ok()
 }
 
 /// A complete response, ready to be written (or cut short by a fault).
@@ -391,6 +583,7 @@ fn reason(status: u16) -> &'static str {
         431 => "Request Header Fields Too Large",
         500 => "Internal Server Error",
         501 => "Not Implemented",
+        503 => "Service Unavailable",
         _ => "Unknown",
     }
 }
@@ -408,7 +601,18 @@ mod tests {
                 .iter()
                 .map(|(n, v)| ((*n).to_owned(), v.as_bytes().to_vec()))
                 .collect(),
+            len: 0,
         }
+    }
+
+    fn conn<S: AsyncRead + AsyncWrite + Unpin>(io: S) -> Conn<S> {
+        Conn::new(
+            io,
+            Arc::new(Limits::new(
+                crate::MAX_BODY_BYTES,
+                crate::DEFAULT_MAX_BUFFERED_BODY_BYTES,
+            )),
+        )
     }
 
     #[test]
@@ -450,6 +654,11 @@ mod tests {
             framing(&head(&[("Transfer-Encoding", "gzip")])),
             Err(ReadError::Reject(501, _))
         ));
+        let mut old = head(&[("Transfer-Encoding", "chunked")]);
+        old.minor_version = 0;
+        assert!(matches!(framing(&old), Err(ReadError::Reject(400, _))));
+        old.headers.clear();
+        assert_eq!(framing(&old).ok(), Some(Framing::Length(0)));
     }
 
     #[test]
@@ -460,6 +669,40 @@ mod tests {
         assert_eq!(parse_chunk_size(b""), None);
         assert_eq!(parse_chunk_size(b"xyz"), None);
         assert_eq!(parse_chunk_size(b"ffffffffffffffffff"), None);
+        assert_eq!(parse_chunk_size(b"8d ;x"), Some(0x8d));
+        assert_eq!(parse_chunk_size(b"8d\t;x"), Some(0x8d));
+        for bad in [
+            &b"+8d"[..],
+            b" 8d",
+            b"\t8d",
+            b"-1",
+            b"8d ",
+            b"8 d",
+            b"0x8d",
+            b";x",
+            b" ;x",
+            b"8d;\x01",
+            b"8d;\n",
+        ] {
+            assert_eq!(parse_chunk_size(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn the_budget_is_shared_and_given_back() {
+        let limits = Limits::new(100, 10);
+        assert_eq!(limits.max_body, 10, "no body larger than the whole budget");
+        let mut a = Reservation::new(&limits.budget);
+        let mut b = Reservation::new(&limits.budget);
+        assert!(a.grow(6));
+        assert!(!b.grow(5));
+        assert!(b.grow(4));
+        assert!(!a.grow(1));
+        assert!(!a.grow(usize::MAX), "no overflow");
+        drop(a);
+        assert!(b.grow(6));
+        drop(b);
+        assert_eq!(limits.budget.used.load(Ordering::SeqCst), 0);
     }
 
     #[test]
@@ -478,7 +721,7 @@ mod tests {
     #[tokio::test]
     async fn reads_pipelined_requests_and_chunked_bodies() {
         let (client, server) = tokio::io::duplex(1 << 16);
-        let mut conn = Conn::new(server);
+        let mut conn = conn(server);
         let mut client = client;
         client
             .write_all(
@@ -490,17 +733,17 @@ mod tests {
         drop(client);
         let first = conn.read_head().await.unwrap().unwrap();
         assert_eq!(first.path, "/a");
-        assert_eq!(conn.read_body(&first).await.unwrap(), b"abc");
+        assert_eq!(conn.read_body(&first).await.unwrap().bytes, b"abc");
         let second = conn.read_head().await.unwrap().unwrap();
         assert_eq!(second.path, "/b");
-        assert_eq!(conn.read_body(&second).await.unwrap(), b"xyz");
+        assert_eq!(conn.read_body(&second).await.unwrap().bytes, b"xyz");
         assert!(conn.read_head().await.unwrap().is_none());
     }
 
     #[tokio::test]
     async fn rejects_oversized_bodies_before_reading_them() {
         let (mut client, server) = tokio::io::duplex(1 << 16);
-        let mut conn = Conn::new(server);
+        let mut conn = conn(server);
         client
             .write_all(b"POST / HTTP/1.1\r\nContent-Length: 1048577\r\n\r\n")
             .await
@@ -515,7 +758,7 @@ mod tests {
     #[tokio::test]
     async fn rejects_oversized_chunked_bodies() {
         let (mut client, server) = tokio::io::duplex(4 << 20);
-        let mut conn = Conn::new(server);
+        let mut conn = conn(server);
         let mut request = b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
         for _ in 0..2 {
             request.extend_from_slice(b"80000\r\n");
@@ -534,7 +777,7 @@ mod tests {
     #[tokio::test]
     async fn malformed_heads_are_rejected() {
         let (mut client, server) = tokio::io::duplex(1 << 16);
-        let mut conn = Conn::new(server);
+        let mut conn = conn(server);
         client
             .write_all(b"POST /\x01 HTTP/1.1\r\n\r\n")
             .await

@@ -8,7 +8,9 @@
 //! - issues access tokens (`POST /v1/token/access`) and accepts `OPEN-ACCESS-TOKEN`;
 //! - answers `POST /v1/netpay/query` from an in-memory order book with the field set of the
 //!   official example response (`NO_ORDER`, `BAD_REQUEST`, … for the error cases);
-//! - counts requests, token fetches and TCP connections, and injects [`Fault`]s.
+//! - counts requests, token fetches and TCP connections, and injects [`Fault`]s;
+//! - bounds what clients can make it hold: head and body sizes, the body bytes buffered by all
+//!   connections together, and how many connections it serves at once (see [`SandboxBuilder`]).
 //!
 //! It runs on its own thread with its own runtime, so it can be used from tokio, async-std,
 //! smol or plain threads alike. It stops when the [`Sandbox`] is dropped.
@@ -71,8 +73,18 @@ pub const TOKEN_PATH: &str = chinaums::auth::token::PATH;
 pub const TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
 /// How many access tokens may be valid at once for one appId; one more evicts the oldest.
 pub const MAX_TOKENS_PER_APP: usize = 10;
-/// The largest request body accepted; a larger one gets HTTP 413.
-pub const MAX_BODY_BYTES: usize = http::MAX_BODY;
+/// The largest request body accepted by default ([`SandboxBuilder::max_body_bytes`]); a larger
+/// one gets HTTP 413.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// The largest request head (request line and headers, plus any chunked trailers) accepted;
+/// a larger one gets HTTP 431.
+pub const MAX_HEAD_BYTES: usize = 64 * 1024;
+/// How many connections are served at once by default ([`SandboxBuilder::max_connections`]):
+/// well above what a test opens, well below a process's usual 1024 file descriptors.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 256;
+/// How many request-body bytes all connections together may hold by default
+/// ([`SandboxBuilder::max_buffered_body_bytes`]): 32 bodies of the largest size.
+pub const DEFAULT_MAX_BUFFERED_BODY_BYTES: usize = 32 * MAX_BODY_BYTES;
 
 /// A misbehaviour to inject into the answer to a request (the request is read first).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -168,6 +180,9 @@ pub struct SandboxBuilder {
     max_skew: Duration,
     tls: bool,
     log_requests: bool,
+    max_connections: usize,
+    max_body_bytes: usize,
+    max_buffered_body_bytes: usize,
 }
 
 impl fmt::Debug for SandboxBuilder {
@@ -180,6 +195,9 @@ impl fmt::Debug for SandboxBuilder {
             .field("max_skew", &self.max_skew)
             .field("tls", &self.tls)
             .field("log_requests", &self.log_requests)
+            .field("max_connections", &self.max_connections)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("max_buffered_body_bytes", &self.max_buffered_body_bytes)
             .finish()
     }
 }
@@ -194,6 +212,9 @@ impl Default for SandboxBuilder {
             max_skew: Duration::from_secs(600),
             tls: false,
             log_requests: false,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            max_body_bytes: MAX_BODY_BYTES,
+            max_buffered_body_bytes: DEFAULT_MAX_BUFFERED_BODY_BYTES,
         }
     }
 }
@@ -242,6 +263,31 @@ impl SandboxBuilder {
         self
     }
 
+    /// How many connections are served at once (default [`DEFAULT_MAX_CONNECTIONS`], at least
+    /// 1). One more is answered `503` (`SERVICE_UNAVAILABLE`, `Connection: close`) without
+    /// reading its request, then closed: a client sees an answer rather than a hang.
+    pub fn max_connections(mut self, n: usize) -> Self {
+        self.max_connections = n;
+        self
+    }
+
+    /// The largest request body (default [`MAX_BODY_BYTES`]); a larger one gets `413` and the
+    /// connection is closed.
+    pub fn max_body_bytes(mut self, n: usize) -> Self {
+        self.max_body_bytes = n;
+        self
+    }
+
+    /// How many request-body bytes all connections together may hold (default
+    /// [`DEFAULT_MAX_BUFFERED_BODY_BYTES`]), so that many slow uploads cannot exhaust memory.
+    /// A request whose body would exceed it gets `503` and the connection is closed. A body
+    /// larger than this whole budget could never be read, so it gets `413` like one over
+    /// [`SandboxBuilder::max_body_bytes`].
+    pub fn max_buffered_body_bytes(mut self, n: usize) -> Self {
+        self.max_buffered_body_bytes = n;
+        self
+    }
+
     /// Binds 127.0.0.1 and starts serving on a background thread; returns once the listener
     /// is bound.
     pub fn start(self) -> std::io::Result<Sandbox> {
@@ -259,17 +305,20 @@ impl SandboxBuilder {
         if self.app_key.is_empty() {
             return Err(invalid("appKey must not be empty"));
         }
+        if self.max_connections == 0 {
+            return Err(invalid("max_connections must be at least 1"));
+        }
         let tls = if self.tls {
             Some(tls::Identity::generate()?)
         } else {
             None
         };
-        let shared = Arc::new(Shared::new(
-            self.app_id,
-            self.app_key,
-            self.max_skew,
-            self.log_requests,
-        ));
+        let shared = Arc::new(
+            Shared::new(self.app_id, self.app_key, self.max_skew, self.log_requests).with_limits(
+                self.max_connections,
+                http::Limits::new(self.max_body_bytes, self.max_buffered_body_bytes),
+            ),
+        );
         if self.seed_demo {
             for order in Order::demo_orders() {
                 shared.insert_order(order);
@@ -336,8 +385,7 @@ impl Sandbox {
 
     /// `Environment::custom(base_url)`.
     pub fn environment(&self) -> Environment {
-        Environment::custom(&self.base_url)
-            .unwrap_or_else(|_| Environment::Custom(self.base_url.clone()))
+        Environment::custom(&self.base_url).expect("http(s)://127.0.0.1:port is a valid base URL")
     }
 
     /// The accepted appId and appKey.

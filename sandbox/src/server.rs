@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 
 use crate::Fault;
 use crate::gateway::{Route, framing_error};
@@ -94,6 +94,10 @@ async fn accept_loop(
     tls: Option<tokio_rustls::TlsAcceptor>,
     mut stop: oneshot::Receiver<()>,
 ) {
+    // One permit per connection being served; a task holds its permit until it ends.
+    let slots = Arc::new(Semaphore::new(
+        shared.max_connections.min(Semaphore::MAX_PERMITS),
+    ));
     loop {
         let accepted = tokio::select! {
             _ = &mut stop => return,
@@ -110,9 +114,14 @@ async fn accept_loop(
         shared.connections.fetch_add(1, Ordering::SeqCst);
         let _ = tcp.set_nodelay(true);
         let shared = Arc::clone(&shared);
+        let permit = Arc::clone(&slots).try_acquire_owned().ok();
         match &tls {
             None => {
-                tokio::spawn(serve(Conn::new(tcp), shared));
+                tokio::spawn(serve_or_refuse(
+                    Conn::new(tcp, Arc::clone(&shared.limits)),
+                    shared,
+                    permit,
+                ));
             }
             Some(acceptor) => {
                 let acceptor = acceptor.clone();
@@ -120,10 +129,30 @@ async fn accept_loop(
                     let handshake =
                         tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp)).await;
                     if let Ok(Ok(stream)) = handshake {
-                        serve(Conn::new(stream), shared).await;
+                        let conn = Conn::new(stream, Arc::clone(&shared.limits));
+                        serve_or_refuse(conn, shared, permit).await;
                     }
                 });
             }
+        }
+    }
+}
+
+/// Serves the connection if it got a slot; else answers 503 without reading a request (the
+/// client sees an answer, not a hang or a reset) and closes it.
+async fn serve_or_refuse<S: AsyncRead + AsyncWrite + Unpin>(
+    mut conn: Conn<S>,
+    shared: Arc<Shared>,
+    permit: Option<OwnedSemaphorePermit>,
+) {
+    match permit {
+        Some(_permit) => serve(conn, shared).await,
+        None => {
+            let why = format!(
+                "the sandbox serves at most {} connections at once; try again",
+                shared.max_connections
+            );
+            refuse(&mut conn, &shared, "-", "-", 503, &why, false).await;
         }
     }
 }
@@ -135,7 +164,7 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(mut conn: Conn<S>, shared: Arc
             Ok(Some(head)) => head,
             Ok(None) | Err(ReadError::Closed) => return,
             Err(ReadError::Reject(status, why)) => {
-                refuse(&mut conn, &shared, "-", "-", status, &why).await;
+                refuse(&mut conn, &shared, "-", "-", status, &why, false).await;
                 return;
             }
         };
@@ -144,11 +173,13 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(mut conn: Conn<S>, shared: Arc
         if !token_endpoint {
             shared.requests.fetch_add(1, Ordering::SeqCst);
         }
+        let head_only = head.is_head();
         let body = match conn.read_body(&head).await {
             Ok(body) => body,
             Err(ReadError::Closed) => return,
             Err(ReadError::Reject(status, why)) => {
-                refuse(&mut conn, &shared, &head.method, &head.path, status, &why).await;
+                let (method, path) = (&head.method, &head.path);
+                refuse(&mut conn, &shared, method, path, status, &why, head_only).await;
                 return;
             }
         };
@@ -157,12 +188,16 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(mut conn: Conn<S>, shared: Arc
             tokio::time::sleep(*d).await;
         }
         let keep_alive = head.keep_alive();
-        let response = shared.handle(&head, route, &body);
+        let response = shared.handle(&head, route, &body.bytes);
+        // The body is no longer needed: give its bytes back to the budget before writing.
+        drop(body);
         if shared.log_requests {
             log(&head.method, &head.path, &response, fault.as_ref());
         }
         let written = match fault {
-            None | Some(Fault::Delay(_)) => write(&mut conn, &response, keep_alive).await,
+            None | Some(Fault::Delay(_)) => {
+                write(&mut conn, &response, keep_alive, head_only).await
+            }
             Some(Fault::DropConnection) => return,
             Some(Fault::InternalServerError) => {
                 let r = Response {
@@ -171,26 +206,28 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(mut conn: Conn<S>, shared: Arc
                     headers: Vec::new(),
                     body: b"Internal Server Error".to_vec(),
                 };
-                write(&mut conn, &r, keep_alive).await
+                write(&mut conn, &r, keep_alive, head_only).await
             }
             Some(Fault::Garbage) => {
                 let r = Response::json(
                     200,
                     b"<html><body><h1>502 Bad Gateway</h1>not JSON</body></html>".to_vec(),
                 );
-                write(&mut conn, &r, keep_alive).await
+                write(&mut conn, &r, keep_alive, head_only).await
             }
             Some(Fault::TruncatedJson) => {
                 let mut r = as_ok(response);
                 let half = char_floor(&r.body, r.body.len() / 2);
                 r.body.truncate(half);
-                write(&mut conn, &r, keep_alive).await
+                write(&mut conn, &r, keep_alive, head_only).await
             }
             Some(Fault::CutConnectionMidBody) => {
                 let r = as_ok(response);
                 let half = r.body.len() / 2;
                 let mut bytes = r.head_bytes(false);
-                bytes.extend_from_slice(&r.body[..half]);
+                if !head_only {
+                    bytes.extend_from_slice(&r.body[..half]);
+                }
                 let _ = conn.io.write_all(&bytes).await;
                 let _ = conn.io.flush().await;
                 // Dropping the stream closes the socket (for TLS: without close_notify).
@@ -198,7 +235,7 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(mut conn: Conn<S>, shared: Arc
             }
             Some(Fault::HugeBody(size)) => {
                 let r = pad(as_ok(response), size);
-                write(&mut conn, &r, keep_alive).await
+                write(&mut conn, &r, keep_alive, head_only).await
             }
         };
         if written.is_err() {
@@ -211,7 +248,8 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(mut conn: Conn<S>, shared: Arc
     }
 }
 
-/// Answers a request that could not be read, then closes the connection gracefully.
+/// Answers a request that could not be read (or a connection over the limit), then closes
+/// the connection gracefully.
 async fn refuse<S: AsyncRead + AsyncWrite + Unpin>(
     conn: &mut Conn<S>,
     shared: &Shared,
@@ -219,23 +257,28 @@ async fn refuse<S: AsyncRead + AsyncWrite + Unpin>(
     path: &str,
     status: u16,
     why: &str,
+    head_only: bool,
 ) {
     let response = framing_error(status, why);
     if shared.log_requests {
         log(method, path, &response, None);
     }
-    if write(conn, &response, false).await.is_ok() {
+    if write(conn, &response, false, head_only).await.is_ok() {
         conn.linger().await;
     }
 }
 
+/// Writes `response`; for a `HEAD` (`head_only`), its head alone, `Content-Length` and all.
 async fn write<S: AsyncWrite + Unpin>(
     conn: &mut Conn<S>,
     response: &Response,
     keep_alive: bool,
+    head_only: bool,
 ) -> io::Result<()> {
     let mut bytes = response.head_bytes(keep_alive);
-    bytes.extend_from_slice(&response.body);
+    if !head_only {
+        bytes.extend_from_slice(&response.body);
+    }
     conn.io.write_all(&bytes).await?;
     conn.io.flush().await
 }

@@ -2,10 +2,14 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::AtomicUsize;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
 
-use crate::{Fault, MAX_TOKENS_PER_APP, Order, TOKEN_LIFETIME};
+use crate::http::Limits;
+use crate::{
+    DEFAULT_MAX_BUFFERED_BODY_BYTES, DEFAULT_MAX_CONNECTIONS, Fault, MAX_BODY_BYTES,
+    MAX_TOKENS_PER_APP, Order, TOKEN_LIFETIME,
+};
 
 /// The mutable part, behind one lock (never held across an `.await`).
 #[derive(Default)]
@@ -36,6 +40,10 @@ pub(crate) struct Shared {
     pub app_key: String,
     pub max_skew: Duration,
     pub log_requests: bool,
+    /// How many connections are served at once; more get 503.
+    pub max_connections: usize,
+    /// The body cap and the body budget every connection reads under.
+    pub limits: Arc<Limits>,
     state: Mutex<State>,
     pub requests: AtomicUsize,
     pub token_fetches: AtomicUsize,
@@ -49,11 +57,20 @@ impl Shared {
             app_key,
             max_skew,
             log_requests,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            limits: Arc::new(Limits::new(MAX_BODY_BYTES, DEFAULT_MAX_BUFFERED_BODY_BYTES)),
             state: Mutex::new(State::default()),
             requests: AtomicUsize::new(0),
             token_fetches: AtomicUsize::new(0),
             connections: AtomicUsize::new(0),
         }
+    }
+
+    /// The same, with these connection and body limits.
+    pub fn with_limits(mut self, max_connections: usize, limits: Limits) -> Self {
+        self.max_connections = max_connections;
+        self.limits = Arc::new(limits);
+        self
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {

@@ -139,3 +139,26 @@ fn plain_http_is_not_answered_on_a_tls_port() {
     assert!(!bytes.starts_with(b"HTTP/1.1"), "{bytes:?}");
     assert_eq!(sandbox.request_count(), 0);
 }
+
+#[test]
+fn connections_over_the_limit_get_a_503_over_tls_too() {
+    let sandbox = Sandbox::builder()
+        .seed_demo(true)
+        .tls(true)
+        .max_connections(1)
+        .start()
+        .unwrap();
+    let config = trusting(&sandbox);
+    let mut held = tls_connect(&sandbox, Arc::clone(&config), "localhost");
+    let raw = held.exchange(&signed_query(&sandbox, DEMO_PAID_ORDER));
+    assert_eq!(raw.status, 200);
+    // The refusal comes after the handshake, so the client can read it.
+    let mut refused = tls_connect(&sandbox, config, "localhost");
+    // The sandbox answers without reading the request: a failed write is fine.
+    let _ = refused.write_all(&request_bytes(&signed_query(&sandbox, DEMO_PAID_ORDER)));
+    let raw = refused.read_response().unwrap();
+    assert_eq!(raw.status, 503);
+    assert_eq!(raw.err_code(), "SERVICE_UNAVAILABLE");
+    assert_eq!(raw.header("connection"), Some("close"));
+    assert_eq!(sandbox.request_count(), 1);
+}
