@@ -299,7 +299,7 @@ impl Shared {
     }
 }
 
-/// The fields of a query request, checked against the seed doc's table.
+/// The fields of a query request, checked against the official documentation's field table.
 struct QueryRequest {
     request_timestamp: String,
     mid: String,
@@ -371,7 +371,8 @@ fn fingerprint(s: &str) -> u64 {
     })
 }
 
-/// The success answer: the seed doc example's field set, in its order, plus `connectSys`
+/// The success answer: the official documentation's example field set, in its order, plus
+/// `connectSys`
 /// (and `refundAmount` when the order has one).
 fn success_fields(obj: &mut Obj, order: &Order, request: &QueryRequest, answer_time: String) {
     let amount = |fen: Fen| -> Value {
@@ -441,7 +442,8 @@ fn success_fields(obj: &mut Obj, order: &Order, request: &QueryRequest, answer_t
         .set("buyerPayAmount", amount(paid_amount))
         .set("buyerUsername", "")
         .set("couponAmount", amount(Fen::ZERO))
-        // The seed example sends invoiceAmount as a number even when the others are strings.
+        // The official documentation's example sends invoiceAmount as a number even when the
+        // others are strings.
         .set("invoiceAmount", paid_amount.get())
         .set("receiptAmount", amount(paid_amount))
         .set("settleDate", settle_date)

@@ -17,9 +17,10 @@ use chinaums_sandbox::{
 use common::*;
 use serde_json::{Value, json};
 
-/// The seed doc's example response fields, in its order (it spells `responseTimeStamp`; real
-/// responses and the sandbox use `responseTimestamp`), then the sandbox's extra `connectSys`.
-const SEED_FIELDS: &[&str] = &[
+/// The official documentation's example response fields, in its order (it spells
+/// `responseTimeStamp`; real responses and the sandbox use `responseTimestamp`), then the
+/// sandbox's extra `connectSys`.
+const EXAMPLE_FIELDS: &[&str] = &[
     "errCode",
     "errMsg",
     "responseTimestamp",
@@ -92,7 +93,7 @@ fn keys_in_order(body: &[u8]) -> Vec<String> {
 }
 
 #[test]
-fn demo_orders_answer_with_status_amounts_and_the_seed_field_set() {
+fn demo_orders_answer_with_status_amounts_and_the_documented_field_set() {
     let sandbox = Sandbox::start_demo().unwrap();
     let cases = [
         (
@@ -141,13 +142,13 @@ fn demo_orders_answer_with_status_amounts_and_the_seed_field_set() {
         assert_eq!(json["srcReserve"], "保留");
         let keys = keys_in_order(&raw.body);
         let expected: Vec<&str> = if id == DEMO_REFUNDED_ORDER {
-            SEED_FIELDS
+            EXAMPLE_FIELDS
                 .iter()
                 .copied()
                 .chain(["refundAmount"])
                 .collect()
         } else {
-            SEED_FIELDS.to_vec()
+            EXAMPLE_FIELDS.to_vec()
         };
         assert_eq!(keys, expected, "{id}");
         // The real core decodes it.
@@ -170,7 +171,8 @@ fn demo_orders_answer_with_status_amounts_and_the_seed_field_set() {
 fn amounts_follow_the_orders_shape() {
     let sandbox = Sandbox::start_demo().unwrap();
     let paid = send(&sandbox, &signed_query(&sandbox, DEMO_PAID_ORDER)).json();
-    // Strings, except invoiceAmount which the seed example sends as a number.
+    // Strings, except invoiceAmount, which the official documentation's example sends as a
+    // number.
     for field in [
         "totalAmount",
         "buyerPayAmount",
@@ -441,7 +443,7 @@ fn malformed_authorization_headers_are_1001() {
 }
 
 #[test]
-fn the_compact_separator_of_the_seed_doc_is_accepted() {
+fn the_compact_separator_of_the_official_example_is_accepted() {
     let sandbox = Sandbox::start_demo().unwrap();
     let request = signed_query(&sandbox, DEMO_PAID_ORDER);
     let compact = request.headers()["authorization"]
