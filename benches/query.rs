@@ -2,7 +2,7 @@
 //! SDK's overhead reads as a ratio:
 //! - build + validate + serialize + sign a query request, vs SHA-256 + HMAC-SHA256 + Base64 of
 //!   the same body bytes;
-//! - parse the seed doc's example response into the typed reply, vs `serde_json::from_slice`
+//! - parse the documentation's example response into the typed reply, vs `serde_json::from_slice`
 //!   of the same bytes into a `serde_json::Value`.
 #![allow(missing_docs)]
 
@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 
 const APP_ID: &str = "10037e6f6a4e6da4016a670fd4530012";
 const APP_KEY: &str = "f7a74b6c02ae4e1e94aaba311c04acf2";
-const SEED_RESPONSE: &str = include_str!("../tests/data/seed_response.json");
+const DOCUMENTED_RESPONSE: &str = include_str!("../tests/data/query_response.json");
 
 fn client() -> Client {
     Client::builder(Credentials::new(APP_ID, APP_KEY), Environment::Test)
@@ -66,8 +66,8 @@ fn sign(c: &mut Criterion) {
 
 fn parse(c: &mut Criterion) {
     let client = client();
-    let response = http::Response::new(SEED_RESPONSE.as_bytes().to_vec());
-    let mut group = c.benchmark_group("parse_seed_response");
+    let response = http::Response::new(DOCUMENTED_RESPONSE.as_bytes().to_vec());
+    let mut group = c.benchmark_group("parse_documented_response");
     group.bench_function("sdk_parse", |b| {
         b.iter(|| client.parse::<PaymentQuery>(black_box(&response)).unwrap())
     });

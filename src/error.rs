@@ -33,6 +33,27 @@ use http::StatusCode;
 ///
 /// An undocumented `errCode` is classified by the same table; a documented one by its meaning
 /// ([`known_class`]).
+///
+/// ```
+/// use chinaums::{Delivery, Error, ErrorClass, TransportError, TransportErrorKind};
+///
+/// fn next_step(error: &Error) -> &'static str {
+///     match error.class() {
+///         ErrorClass::Retryable => "retry the same request later",
+///         ErrorClass::OutcomeUnknown => "query the order before doing anything else",
+///         ErrorClass::NotFound => "no such order for this mid and instMid",
+///         ErrorClass::Rejected => "the platform refused: tell the user",
+///         ErrorClass::Caller | ErrorClass::Auth | ErrorClass::Config => "fix the request or setup",
+///     }
+/// }
+///
+/// let cut = Error::Transport(TransportError::new(
+///     Delivery::MaybeSent,
+///     TransportErrorKind::Io,
+///     "connection reset after the request was written",
+/// ));
+/// assert_eq!(next_step(&cut), "query the order before doing anything else");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ErrorClass {
     /// The request is wrong (a field, the clock): fix it; retrying as is will fail again.

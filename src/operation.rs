@@ -43,6 +43,25 @@ pub trait Reply: DeserializeOwned {
 ///
 /// The body is serialized once and those bytes are signed and sent. The reply is checked for
 /// `errCode: SUCCESS` like any other; its fields are returned as they came.
+///
+/// ```
+/// use chinaums::{Client, Credentials, Environment, RawOperation};
+/// use serde_json::json;
+///
+/// let client = Client::new(Credentials::new("my-app-id", "my-app-key"), Environment::Test);
+/// let refund_query = RawOperation::new(
+///     "/v1/netpay/refund-query",
+///     json!({"requestTimestamp": "2024-01-01 12:00:00", "mid": "898201612345678",
+///            "tid": "88880001", "instMid": "YUEDANDEFAULT", "merOrderId": "3194202401011200000001"}),
+/// );
+/// let request = client.prepare(&refund_query)?; // signed like any other operation
+/// assert_eq!(request.uri().path(), "/v1/netpay/refund-query");
+///
+/// let response = http::Response::new(br#"{"errCode":"SUCCESS","refundStatus":"SUCCESS"}"#.to_vec());
+/// let answer = client.parse::<RawOperation>(&response)?;
+/// assert_eq!(answer.0["refundStatus"], "SUCCESS");
+/// # Ok::<(), chinaums::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct RawOperation {
     /// The URL path, e.g. `/v1/netpay/refund-query`.

@@ -1,4 +1,4 @@
-//! Response parsing: the seed example, amount shapes, every error class, garbage.
+//! Response parsing: the documented example, amount shapes, every error class, garbage.
 
 mod support;
 
@@ -16,8 +16,8 @@ fn parse(status: u16, body: &str) -> Result<PaymentQueryResponse, Error> {
 }
 
 #[test]
-fn seed_example_response_parses_field_by_field() {
-    let r = parse(200, SEED_RESPONSE).unwrap();
+fn documented_example_response_parses_field_by_field() {
+    let r = parse(200, DOCUMENTED_RESPONSE).unwrap();
     assert_eq!(r.err_code.as_deref(), Some("SUCCESS"));
     assert_eq!(
         r.response_timestamp.as_ref().unwrap().as_str(),
@@ -62,7 +62,7 @@ fn seed_example_response_parses_field_by_field() {
     assert_eq!(r.auth_id_resp_cd.as_deref(), Some(""));
     assert!(
         r.extra.is_empty(),
-        "every seed field is named: {:?}",
+        "every documented field is named: {:?}",
         r.extra
     );
     // SUCCESS + NEW_ORDER is not a paid order.

@@ -15,6 +15,27 @@
 //! [`Adapter::KIND`] rather than with a weaker assertion.
 #![forbid(unsafe_code)]
 
+// Every Rust block of every README compiles (and runs, unless marked `no_run`) as a doctest
+// here, the one crate that depends on all the others.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct RootReadme;
+#[cfg(doctest)]
+#[doc = include_str!("../../runtimes/tokio/README.md")]
+pub struct TokioReadme;
+#[cfg(doctest)]
+#[doc = include_str!("../../runtimes/async-std/README.md")]
+pub struct AsyncStdReadme;
+#[cfg(doctest)]
+#[doc = include_str!("../../runtimes/ureq/README.md")]
+pub struct UreqReadme;
+#[cfg(doctest)]
+#[doc = include_str!("../../sandbox/README.md")]
+pub struct SandboxReadme;
+#[cfg(doctest)]
+#[doc = include_str!("../../cli/README.md")]
+pub struct CliReadme;
+
 use std::sync::Arc;
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::Duration;

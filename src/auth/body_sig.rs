@@ -1,4 +1,4 @@
-//! OPEN-BODY-SIG (PROTOCOL.md §3.1): the signature over the exact body bytes.
+//! OPEN-BODY-SIG: the signature over the exact body bytes.
 //!
 //! ```text
 //! bodyDigest   = lowercase_hex(SHA-256(body))
@@ -21,7 +21,7 @@ use subtle::ConstantTimeEq;
 /// The scheme token at the start of the `Authorization` header.
 pub const SCHEME: &str = "OPEN-BODY-SIG";
 
-/// The longest nonce the platform accepts (PROTOCOL.md §3.1, step 7).
+/// The longest nonce the platform accepts.
 pub const MAX_NONCE_LEN: usize = 128;
 
 /// Lowercase hex encoding of `bytes`.
@@ -194,7 +194,7 @@ pub fn verify(header: &ParsedHeader, app_key: &str, body: &[u8]) -> bool {
 mod tests {
     use super::*;
 
-    // PROTOCOL.md §9, set B (public test credentials) and §4 KAT-5.
+    // The platform's public test credentials, and the known-answer vector KAT-5.
     const APP_ID: &str = "10037e6f6a4e6da4016a670fd4530012";
     const APP_KEY: &str = "f7a74b6c02ae4e1e94aaba311c04acf2";
     const TS: &str = "20240101120000";
@@ -233,7 +233,7 @@ mod tests {
 
     #[test]
     fn kat3_signature_over_form_param_content() {
-        // The same formula signs OPEN-FORM-PARAM content (PROTOCOL.md §4 KAT-3).
+        // The same formula signs OPEN-FORM-PARAM content (known-answer vector KAT-3).
         let content = r#"{"requestTimestamp":"2024-01-01 12:00:00","merOrderId":"31942024010112000000001234","mid":"898201612345678","tid":"88880001","instMid":"H5DEFAULT","totalAmount":1,"orderDesc":"测试 order","notifyUrl":"https://example.com/notify?a=1&b=2"}"#;
         let signed = sign(APP_ID, APP_KEY, TS, NONCE, content.as_bytes());
         assert_eq!(

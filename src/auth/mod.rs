@@ -1,4 +1,5 @@
-//! Authentication schemes, one module each (PROTOCOL.md §3).
+//! Authentication schemes, one module each: OPEN-BODY-SIG signs every request over its body;
+//! OPEN-ACCESS-TOKEN fetches a token first and sends it with each request.
 
 pub mod body_sig;
 pub mod token;
@@ -12,5 +13,35 @@ pub enum AuthScheme {
     BodySig,
     /// `OPEN-ACCESS-TOKEN`: a cached token from `POST /v1/token/access`, as the official
     /// SDKs use it; fetched, shared and refreshed by the client.
+    ///
+    /// A call's first step is then the token request; the business request follows with the
+    /// token, and later calls reuse it:
+    ///
+    /// ```
+    /// use chinaums::netpay::PaymentQuery;
+    /// use chinaums::{AuthScheme, Client, Credentials, Environment, Step};
+    ///
+    /// let client = Client::builder(Credentials::new("my-app-id", "my-app-key"), Environment::Test)
+    ///     .auth(AuthScheme::AccessToken)
+    ///     .build();
+    /// let query = PaymentQuery::new("898201612345678", "88880001", "YUEDANDEFAULT", "3194202401011200000001");
+    /// let mut call = client.call(&query)?;
+    ///
+    /// let Step::Send(token_request) = call.start() else { unreachable!() };
+    /// assert_eq!(token_request.uri().path(), "/v1/token/access");
+    /// let issued = br#"{"errCode":"0000","accessToken":"a-token","expiresIn":3600}"#;
+    ///
+    /// let Step::Send(business) = call.receive(Ok(http::Response::new(issued.to_vec()))) else {
+    ///     unreachable!()
+    /// };
+    /// assert_eq!(business.headers()["authorization"], "OPEN-ACCESS-TOKEN AccessToken=a-token");
+    /// let paid = br#"{"errCode":"SUCCESS","status":"TRADE_SUCCESS"}"#;
+    /// let Step::Done(answer) = call.receive(Ok(http::Response::new(paid.to_vec()))) else {
+    ///     unreachable!()
+    /// };
+    /// assert!(answer?.is_paid());
+    /// assert_eq!(client.token_fetches_started(), 1);
+    /// # Ok::<(), chinaums::Error>(())
+    /// ```
     AccessToken,
 }

@@ -34,6 +34,33 @@ impl fmt::Debug for StoredToken {
 /// An optional hook to share tokens across processes (e.g. over Redis), so that a fleet stays
 /// under the platform's limit of 10 valid tokens per appId.
 ///
+/// ```
+/// use std::collections::HashMap;
+/// use std::sync::Mutex;
+/// use chinaums::{AuthScheme, Client, Credentials, Environment, StoredToken, TokenStore};
+///
+/// /// A store shared by every client of this process (a real one would talk to Redis).
+/// #[derive(Default)]
+/// struct Shared(Mutex<HashMap<String, StoredToken>>);
+///
+/// impl TokenStore for Shared {
+///     fn load(&self, app_id: &str) -> Option<StoredToken> {
+///         self.0.lock().ok()?.get(app_id).cloned()
+///     }
+///     fn save(&self, app_id: &str, token: &StoredToken) {
+///         if let Ok(mut tokens) = self.0.lock() {
+///             tokens.insert(app_id.to_owned(), token.clone());
+///         }
+///     }
+/// }
+///
+/// let client = Client::builder(Credentials::new("my-app-id", "my-app-key"), Environment::Test)
+///     .auth(AuthScheme::AccessToken)
+///     .token_store(Shared::default())
+///     .build();
+/// assert_eq!(client.auth_scheme(), AuthScheme::AccessToken);
+/// ```
+///
 /// Called only when the in-memory token is missing or due for refresh (about once an hour),
 /// never while the cache is locked: `load` before a fetch, `save` after the waiting calls have
 /// been given the new token. Keep implementations quick and let them fail quietly (`None`

@@ -1,4 +1,4 @@
-//! `POST /v1/netpay/query`: the payment-result query (支付结果查询; seed doc, PROTOCOL.md §5.3).
+//! `POST /v1/netpay/query`: the payment-result query (支付结果查询).
 
 use std::time::SystemTime;
 
@@ -36,7 +36,7 @@ pub struct PaymentQuery {
     pub msg_id: Option<String>,
     /// `srcReserve`: echoed back, at most 255 characters.
     pub src_reserve: Option<String>,
-    /// `targetOrderId`: the channel's order number. Not in the seed table; the official
+    /// `targetOrderId`: the channel's order number. Not in the documented field table; the official
     /// mini-program sample sends it (UNCERTAIN whether the platform uses it; at most 64
     /// characters assumed).
     pub target_order_id: Option<String>,
@@ -86,7 +86,7 @@ impl PaymentQuery {
     }
 }
 
-/// The JSON body of a [`PaymentQuery`], fields in the seed doc's order.
+/// The JSON body of a [`PaymentQuery`], fields in the documentation's order.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PaymentQueryBody<'a> {
@@ -149,7 +149,7 @@ impl Operation for PaymentQuery {
     }
 }
 
-/// The answer to a [`PaymentQuery`]: every field of the seed doc's table, typed.
+/// The answer to a [`PaymentQuery`]: every field of the documented answer, typed.
 ///
 /// Decide on [`PaymentQueryResponse::state`] (or [`PaymentQueryResponse::is_paid`]), never on
 /// `errCode`: `SUCCESS` only means the query was accepted, and comes with `NEW_ORDER` for an
@@ -165,7 +165,7 @@ pub struct PaymentQueryResponse {
     pub err_msg: Option<String>,
     /// `errInfo`: the gateway's spelling of the message.
     pub err_info: Option<String>,
-    /// `responseTimestamp` (also read from the seed doc's spelling `responseTimeStamp`).
+    /// `responseTimestamp` (also read from the documentation's spelling `responseTimeStamp`).
     #[serde(default, alias = "responseTimeStamp", deserialize_with = "non_empty")]
     pub response_timestamp: Option<PlatformTime>,
     /// `mid`, echoed.

@@ -1,4 +1,5 @@
-//! Validation of the platform's identifiers and free-text fields (seed doc field table).
+//! Validation of the platform's identifiers and free-text fields, with the lengths the
+//! platform's documentation gives for each.
 //!
 //! Rules take the wire field name, so an error reads `invalid field \`mid\`: …`. Lengths are
 //! counted in characters. Identifiers must be printable ASCII without spaces or quotes: the
@@ -92,7 +93,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn accepts_the_seed_example() {
+    fn accepts_the_documented_example() {
         mid("898201612345678").unwrap();
         tid("88880001").unwrap();
         inst_mid("YUEDANDEFAULT").unwrap();

@@ -4,7 +4,7 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-/// The platform's order `status` (PROTOCOL.md §8.2). Values this SDK does not know are kept in
+/// The platform's order `status`, as the query and notifications report it. Values this SDK does not know are kept in
 /// [`TradeStatus::Other`], never dropped.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum TradeStatus {

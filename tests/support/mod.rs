@@ -3,7 +3,7 @@
 
 use chinaums::{Client, Credentials, Environment, FixedClock, FixedNonce};
 
-/// Public test credentials (PROTOCOL.md §9, set B), used by the known-answer vectors.
+/// The platform's public test credentials, used by the known-answer vectors.
 pub const APP_ID: &str = "10037e6f6a4e6da4016a670fd4530012";
 /// The appKey of set B.
 pub const APP_KEY: &str = "f7a74b6c02ae4e1e94aaba311c04acf2";
@@ -34,5 +34,5 @@ pub fn describe(request: &http::Request<Vec<u8>>) -> serde_json::Value {
     })
 }
 
-/// The seed doc's example response, verbatim.
-pub const SEED_RESPONSE: &str = include_str!("../data/seed_response.json");
+/// The example response of the query's official documentation, verbatim.
+pub const DOCUMENTED_RESPONSE: &str = include_str!("../data/query_response.json");
