@@ -6,6 +6,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use chinaums::Environment;
+use chinaums::transport::{MAX_TIMEOUT, TransportConfig};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// The exit-code table, shown in `chinaums --help` and `chinaums query --help`.
@@ -197,7 +198,7 @@ pub struct ConnectionArgs {
     #[arg(long = "env", env = "CHINAUMS_ENV", value_name = "ENV", value_parser = parse_environment)]
     pub environment: Option<Environment>,
 
-    /// The total time one HTTP exchange may take, e.g. `30s`, `500ms`.
+    /// The total time one HTTP exchange may take, e.g. `30s`, `500ms`; at most `1h`.
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_timeout)]
     pub timeout: Duration,
 }
@@ -295,12 +296,21 @@ pub fn parse_environment(s: &str) -> Result<Environment, String> {
     })
 }
 
-/// A non-zero human duration such as `30s`, `500ms` or `1m`.
+/// A human duration such as `30s`, `500ms` or `1m` that the SDK accepts: more than zero and
+/// at most [`MAX_TIMEOUT`]. Checked here so that a bad value is a usage error, not a failure
+/// when the client is built.
 pub fn parse_timeout(s: &str) -> Result<Duration, String> {
     let d = humantime::parse_duration(s.trim())
         .map_err(|e| format!("{e}; expected a duration such as 30s or 500ms"))?;
     if d.is_zero() {
         return Err("the timeout must be longer than zero".into());
+    }
+    // The core's own rule, so the two cannot drift apart.
+    if TransportConfig::new().with_timeout(d).validate().is_err() {
+        return Err(format!(
+            "the timeout must be at most {}",
+            humantime::format_duration(MAX_TIMEOUT)
+        ));
     }
     Ok(d)
 }
@@ -373,8 +383,11 @@ mod tests {
     fn timeouts() {
         assert_eq!(parse_timeout("500ms"), Ok(Duration::from_millis(500)));
         assert_eq!(parse_timeout("2s"), Ok(Duration::from_secs(2)));
+        assert_eq!(parse_timeout("1h"), Ok(MAX_TIMEOUT));
         assert!(parse_timeout("0s").is_err());
         assert!(parse_timeout("soon").is_err());
+        let e = parse_timeout("18446744073709551615s").unwrap_err();
+        assert!(e.contains("at most 1h"), "{e}");
     }
 
     #[test]

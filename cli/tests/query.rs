@@ -248,6 +248,33 @@ fn bad_flag_values_are_usage_errors() {
         .code(2);
 }
 
+/// A timeout the SDK would refuse (zero, or above its one-hour maximum) is refused while the
+/// command line is read; `18446744073709551615s` once crashed the HTTP client.
+#[test]
+fn a_timeout_the_sdk_refuses_is_a_usage_error() {
+    for too_long in ["18446744073709551615s", "2h", "1h 1ns"] {
+        chinaums()
+            .args(["--sandbox", "query", "--timeout", too_long, DEMO_PAID_ORDER])
+            .assert()
+            .code(2)
+            .stdout("")
+            .stderr(predicate::str::contains("--timeout"))
+            .stderr(predicate::str::contains("at most 1h"))
+            .stderr(no_panic());
+    }
+    chinaums()
+        .args(["--sandbox", "query", "--timeout", "0s", DEMO_PAID_ORDER])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("longer than zero"));
+    // The maximum itself is accepted.
+    chinaums()
+        .args(["--sandbox", "query", "--timeout", "1h", DEMO_PAID_ORDER])
+        .assert()
+        .success()
+        .stdout(line("status", "paid (TRADE_SUCCESS)"));
+}
+
 #[test]
 fn an_unreachable_host_is_a_transport_error() {
     // A port that was just free: nothing listens there.
