@@ -178,6 +178,95 @@ impl<R: Reply> Call<R> {
         &self.body
     }
 
+    /// Drives the call to its end on this thread: `send` performs each exchange; a wait for
+    /// another call's token fetch lasts at most `wait_limit` (give it the transport's timeout).
+    /// This is the whole loop of a blocking adapter.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use chinaums::netpay::PaymentQuery;
+    /// use chinaums::{http, Client, Credentials, Environment};
+    ///
+    /// let client = Client::new(Credentials::new("my-app-id", "my-app-key"), Environment::Test);
+    /// let query = PaymentQuery::new("898201612345678", "88880001", "YUEDANDEFAULT", "3194202401011200000001");
+    /// let answer = client.call(&query)?.run_blocking(Duration::from_secs(30), |request| {
+    ///     assert_eq!(request.method(), http::Method::POST);
+    ///     Ok(http::Response::new(br#"{"errCode":"SUCCESS","status":"TRADE_SUCCESS"}"#.to_vec()))
+    /// })?;
+    /// assert!(answer.is_paid());
+    /// # Ok::<(), chinaums::Error>(())
+    /// ```
+    pub fn run_blocking<S>(mut self, wait_limit: Duration, mut send: S) -> Result<R, Error>
+    where
+        S: FnMut(http::Request<Vec<u8>>) -> Result<http::Response<Vec<u8>>, TransportError>,
+    {
+        let mut step = self.start();
+        loop {
+            step = match step {
+                Step::Send(request) => self.receive(send(request)),
+                Step::Wait(wait) => match wait.wait_timeout(wait_limit) {
+                    true => self.resume(),
+                    false => self.wait_timed_out(),
+                },
+                Step::Done(result) => return result,
+            };
+        }
+    }
+
+    /// Drives the call to its end asynchronously, under any executor: `send` performs each
+    /// exchange; a wait for another call's token fetch lasts at most `wait_limit`, measured by
+    /// the runtime's `sleep` (e.g. `tokio::time::sleep`). This is the whole loop of an async
+    /// adapter.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use chinaums::netpay::PaymentQuery;
+    /// use chinaums::{http, Client, Credentials, Environment};
+    ///
+    /// # async fn example() -> Result<(), chinaums::Error> {
+    /// let client = Client::new(Credentials::new("my-app-id", "my-app-key"), Environment::Test);
+    /// let query = PaymentQuery::new("898201612345678", "88880001", "YUEDANDEFAULT", "3194202401011200000001");
+    /// let answer = client
+    ///     .call(&query)?
+    ///     .run(
+    ///         Duration::from_secs(30),
+    ///         |request| async move {
+    ///             // an async HTTP client sends `request` here
+    ///             Ok(http::Response::new(br#"{"errCode":"SUCCESS","status":"TRADE_SUCCESS"}"#.to_vec()))
+    ///         },
+    ///         |limit| async move { /* the runtime's sleep(limit) */ },
+    ///     )
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn run<S, SF, T, TF>(
+        mut self,
+        wait_limit: Duration,
+        mut send: S,
+        mut sleep: T,
+    ) -> Result<R, Error>
+    where
+        S: FnMut(http::Request<Vec<u8>>) -> SF,
+        SF: Future<Output = Result<http::Response<Vec<u8>>, TransportError>>,
+        T: FnMut(Duration) -> TF,
+        TF: Future<Output = ()>,
+    {
+        let mut step = self.start();
+        loop {
+            step = match step {
+                Step::Send(request) => {
+                    let outcome = send(request).await;
+                    self.receive(outcome)
+                }
+                Step::Wait(wait) => match first_of(wait, sleep(wait_limit)).await {
+                    true => self.resume(),
+                    false => self.wait_timed_out(),
+                },
+                Step::Done(result) => return result,
+            };
+        }
+    }
+
     /// The first step: authorizes the request at the clock's current time.
     pub fn start(&mut self) -> Step<R> {
         if !matches!(self.state, State::Ready) {
@@ -331,4 +420,20 @@ impl<R: Reply> Call<R> {
             "call driven out of order: {what}"
         ))))
     }
+}
+
+/// `true` if `wait` finishes first, `false` if `timer` does.
+async fn first_of(wait: Wait, timer: impl Future<Output = ()>) -> bool {
+    let mut wait = std::pin::pin!(wait);
+    let mut timer = std::pin::pin!(timer);
+    std::future::poll_fn(|cx| {
+        if wait.as_mut().poll(cx).is_ready() {
+            Poll::Ready(true)
+        } else if timer.as_mut().poll(cx).is_ready() {
+            Poll::Ready(false)
+        } else {
+            Poll::Pending
+        }
+    })
+    .await
 }

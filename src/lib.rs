@@ -59,7 +59,10 @@ pub use error::{
 };
 pub use operation::{Operation, RawOperation, RawResponse, Reply};
 pub use transport::TransportConfig;
-pub use types::{Fen, PaymentState, PlatformDate, PlatformTime, TradeStatus};
+pub use types::{
+    AppId, Fen, InstMid, MerOrderId, Merchant, Mid, MsgId, MsgSrcId, Nonce, PaymentState,
+    PlatformDate, PlatformTime, RefundOrderId, SrcReserve, Tid, TradeStatus,
+};
 
 pub use http;
 /// The `time` crate, whose types appear in this API (a query's `requestTimestamp`, the

@@ -24,6 +24,7 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::Error;
+use crate::error::{Delivery, TransportError, TransportErrorKind};
 
 /// The default total time allowed for one HTTP exchange (connect, TLS, send, read the body).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -143,6 +144,37 @@ impl TransportConfig {
         self.extra_roots.iter().map(Vec::as_slice)
     }
 
+    /// Refuses, before its body is read, a response whose `Content-Length` declares more than
+    /// [`max_response_bytes`](Self::max_response_bytes): the error every adapter reports.
+    ///
+    /// ```
+    /// use chinaums::{http, transport::TransportConfig, TransportErrorKind};
+    ///
+    /// let config = TransportConfig::new().with_max_response_bytes(10);
+    /// let mut headers = http::HeaderMap::new();
+    /// headers.insert(http::header::CONTENT_LENGTH, "11".parse().unwrap());
+    /// assert_eq!(config.check_declared_length(&headers).unwrap_err().kind, TransportErrorKind::BodyTooLarge);
+    /// headers.insert(http::header::CONTENT_LENGTH, "10".parse().unwrap());
+    /// assert!(config.check_declared_length(&headers).is_ok());
+    /// ```
+    pub fn check_declared_length(&self, headers: &http::HeaderMap) -> Result<(), TransportError> {
+        let declared = headers
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        match declared {
+            Some(n) if n > self.max_response_bytes as u64 => {
+                Err(body_too_large(self.max_response_bytes, Some(n)))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The error for a response body that exceeded the cap while it was read.
+    pub fn body_too_large(&self) -> TransportError {
+        body_too_large(self.max_response_bytes, None)
+    }
+
     /// Checks the settings: a zero `timeout`, a `timeout` above [`MAX_TIMEOUT`] or a zero
     /// `max_response_bytes` is an [`Error::Config`] naming the setting. Adapters call this
     /// when they build a client.
@@ -165,6 +197,21 @@ impl TransportConfig {
         }
         Ok(())
     }
+}
+
+/// A response arrived, so the request certainly reached the server: `MaybeSent`.
+fn body_too_large(limit: usize, declared: Option<u64>) -> TransportError {
+    let message = match declared {
+        Some(n) => {
+            format!("response body of {n} bytes (Content-Length) exceeds the {limit}-byte cap")
+        }
+        None => format!("response body exceeds the {limit}-byte cap"),
+    };
+    TransportError::new(
+        Delivery::MaybeSent,
+        TransportErrorKind::BodyTooLarge,
+        message,
+    )
 }
 
 #[cfg(test)]
@@ -328,6 +375,35 @@ x2NhIZpR5vGnbqAxOutNyzWBJGLX9qRICKs=
             .with_timeout(Duration::from_nanos(1))
             .with_max_response_bytes(1);
         assert!(smallest.validate().is_ok());
+    }
+
+    #[test]
+    fn only_a_plain_declared_length_over_the_cap_is_refused() {
+        let config = TransportConfig::new().with_max_response_bytes(1000);
+        let mut headers = http::HeaderMap::new();
+        assert!(config.check_declared_length(&headers).is_ok());
+        for (value, refused) in [
+            ("1000", false),
+            ("1001", true),
+            (" 1234 ", true),
+            ("-1", false),
+            ("x", false),
+        ] {
+            headers.insert(
+                http::header::CONTENT_LENGTH,
+                http::HeaderValue::from_static(value),
+            );
+            let result = config.check_declared_length(&headers);
+            assert_eq!(result.is_err(), refused, "{value:?}");
+            if let Err(e) = result {
+                assert_eq!(
+                    (e.kind, e.delivery),
+                    (TransportErrorKind::BodyTooLarge, Delivery::MaybeSent)
+                );
+                assert!(e.message.contains("1000-byte cap"), "{}", e.message);
+            }
+        }
+        assert!(config.body_too_large().message.contains("1000-byte cap"));
     }
 
     #[test]

@@ -95,6 +95,11 @@ impl Client {
         self.inner.core()
     }
 
+    /// The transport settings this client applies (timeout, response cap, extra roots).
+    pub fn transport(&self) -> &TransportConfig {
+        self.inner.transport()
+    }
+
     /// The blocking client underneath (for code that is not async).
     pub fn blocking(&self) -> &chinaums_ureq::Client {
         &self.inner

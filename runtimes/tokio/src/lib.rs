@@ -46,7 +46,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chinaums::{Error, Operation, Step};
+use chinaums::{Error, Operation};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use rustls::RootCertStore;
@@ -73,8 +73,7 @@ impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
             .field("core", &self.core)
-            .field("timeout", &self.transport.timeout)
-            .field("max_response_bytes", &self.transport.max_response_bytes)
+            .field("transport", &self.transport.config)
             .finish_non_exhaustive()
     }
 }
@@ -111,23 +110,22 @@ impl Client {
         }
     }
 
-    /// Runs `op` to completion: signs it, sends it, decodes the answer.
+    /// Runs `op` to completion: signs it, sends it, decodes the answer. The loop (token
+    /// fetches, waits bounded by the timeout, one retry after an auth failure) is the core's.
     pub async fn execute<O: Operation + ?Sized>(&self, op: &O) -> Result<O::Response, Error> {
-        let mut call = self.core.call(op)?;
-        let mut step = call.start();
-        loop {
-            step = match step {
-                Step::Send(request) => call.receive(self.transport.send(request).await),
-                // Bounded like a send: a fetch that never ends cannot hold this call.
-                Step::Wait(wait) => {
-                    match tokio::time::timeout(self.transport.timeout, wait).await {
-                        Ok(()) => call.resume(),
-                        Err(_) => call.wait_timed_out(),
-                    }
-                }
-                Step::Done(result) => return result,
-            };
-        }
+        self.core
+            .call(op)?
+            .run(
+                self.transport.config.timeout(),
+                |request| self.transport.send(request),
+                tokio::time::sleep,
+            )
+            .await
+    }
+
+    /// The transport settings this client applies (timeout, response cap, extra roots).
+    pub fn transport(&self) -> &TransportConfig {
+        &self.transport.config
     }
 
     /// The wrapped core client (credentials, environment, clock).
@@ -224,8 +222,7 @@ impl ClientBuilder {
             core: self.core,
             transport: Transport {
                 http,
-                timeout: self.transport.timeout(),
-                max_response_bytes: self.transport.max_response_bytes(),
+                config: self.transport,
             },
         })
     }

@@ -3,10 +3,10 @@
 
 use std::error::Error as StdError;
 use std::fmt;
-use std::time::Duration;
 
 use bytes::Bytes;
-use chinaums::http::{self, header::CONTENT_LENGTH};
+use chinaums::http;
+use chinaums::transport::TransportConfig;
 use chinaums::{Delivery, TransportError, TransportErrorKind};
 use http_body_util::{BodyExt as _, Full, LengthLimitError, Limited};
 use hyper_rustls::HttpsConnector;
@@ -17,15 +17,13 @@ use hyper_util::client::legacy::connect::HttpConnector;
 #[derive(Clone)]
 pub(crate) struct Transport {
     pub(crate) http: HyperClient<HttpsConnector<HttpConnector>, Full<Bytes>>,
-    pub(crate) timeout: Duration,
-    pub(crate) max_response_bytes: usize,
+    pub(crate) config: TransportConfig,
 }
 
 impl fmt::Debug for Transport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Transport")
-            .field("timeout", &self.timeout)
-            .field("max_response_bytes", &self.max_response_bytes)
+            .field("config", &self.config)
             .finish_non_exhaustive()
     }
 }
@@ -38,7 +36,8 @@ impl Transport {
         &self,
         request: http::Request<Vec<u8>>,
     ) -> Result<http::Response<Vec<u8>>, TransportError> {
-        match tokio::time::timeout(self.timeout, self.exchange(request)).await {
+        let timeout = self.config.timeout();
+        match tokio::time::timeout(timeout, self.exchange(request)).await {
             Ok(outcome) => outcome,
             // The deadline may have struck after the request was written: the server may have
             // acted on it. (A deadline that strikes while still connecting is reported the same
@@ -46,7 +45,7 @@ impl Transport {
             Err(_elapsed) => Err(TransportError::new(
                 Delivery::MaybeSent,
                 TransportErrorKind::Timeout,
-                format!("no complete response within {:?}", self.timeout),
+                format!("no complete response within {timeout:?}"),
             )),
         }
     }
@@ -58,40 +57,14 @@ impl Transport {
         let request = request.map(|body| Full::new(Bytes::from(body)));
         let response = self.http.request(request).await.map_err(request_error)?;
         let (parts, body) = response.into_parts();
-        let limit = self.max_response_bytes;
-        if let Some(declared) = declared_length(&parts.headers) {
-            if declared > limit as u64 {
-                return Err(too_large(format!(
-                    "the response declares {declared} bytes (Content-Length), over the {limit}-byte cap"
-                )));
-            }
-        }
-        let body = Limited::new(body, limit)
+        self.config.check_declared_length(&parts.headers)?;
+        let body = Limited::new(body, self.config.max_response_bytes())
             .collect()
             .await
-            .map_err(|e| body_error(&*e, limit))?
+            .map_err(|e| body_error(&*e, &self.config))?
             .to_bytes();
         Ok(http::Response::from_parts(parts, Vec::from(body)))
     }
-}
-
-/// The `Content-Length` header, when present and a plain number.
-fn declared_length(headers: &http::HeaderMap) -> Option<u64> {
-    headers
-        .get(CONTENT_LENGTH)?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse()
-        .ok()
-}
-
-fn too_large(message: String) -> TransportError {
-    TransportError::new(
-        Delivery::MaybeSent,
-        TransportErrorKind::BodyTooLarge,
-        message,
-    )
 }
 
 /// Maps a failure before the response head arrived.
@@ -111,9 +84,9 @@ fn request_error(error: hyper_util::client::legacy::Error) -> TransportError {
 }
 
 /// Maps a failure while the response body was being read.
-fn body_error(error: &(dyn StdError + 'static), limit: usize) -> TransportError {
+fn body_error(error: &(dyn StdError + 'static), config: &TransportConfig) -> TransportError {
     if find::<LengthLimitError>(error).is_some() {
-        return too_large(format!("the response body exceeds the {limit}-byte cap"));
+        return config.body_too_large();
     }
     let kind = find::<hyper::Error>(error).map_or(TransportErrorKind::Io, hyper_kind);
     TransportError::new(
@@ -212,23 +185,14 @@ mod tests {
             .collect()
             .await
             .unwrap_err();
-        let e = body_error(&*over, 10);
+        let config = TransportConfig::new().with_max_response_bytes(10);
+        let e = body_error(&*over, &config);
         assert_eq!(e.kind, TransportErrorKind::BodyTooLarge);
         assert_eq!(e.delivery, Delivery::MaybeSent);
         assert!(e.message.contains("10-byte cap"), "{}", e.message);
         let reset = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset");
-        let e = body_error(&reset, 10);
+        let e = body_error(&reset, &config);
         assert_eq!(e.kind, TransportErrorKind::Io);
         assert_eq!(e.delivery, Delivery::MaybeSent);
-    }
-
-    #[test]
-    fn declared_length_reads_only_plain_numbers() {
-        let mut headers = http::HeaderMap::new();
-        assert_eq!(declared_length(&headers), None);
-        headers.insert(CONTENT_LENGTH, http::HeaderValue::from_static("1234"));
-        assert_eq!(declared_length(&headers), Some(1234));
-        headers.insert(CONTENT_LENGTH, http::HeaderValue::from_static("-1"));
-        assert_eq!(declared_length(&headers), None);
     }
 }

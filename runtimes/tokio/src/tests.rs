@@ -445,8 +445,8 @@ fn one_transport_config_sets_every_option() {
         .with_transport(config.clone());
     assert_eq!(builder.transport, config);
     let client = builder.build().unwrap();
-    assert_eq!(client.transport.timeout, Duration::from_millis(1500));
-    assert_eq!(client.transport.max_response_bytes, 2048);
+    assert_eq!(client.transport().timeout(), Duration::from_millis(1500));
+    assert_eq!(client.transport().max_response_bytes(), 2048);
     // A zero setting in the shared config is refused like one set directly.
     let zero = Client::builder(core).with_transport(config.with_timeout(Duration::ZERO));
     assert!(config_error(zero.build()).contains("`timeout`"));
@@ -461,8 +461,8 @@ fn builder_defaults_and_debug_hide_the_app_key() {
     let builder = Client::builder(core);
     assert!(!format!("{builder:?}").contains("very-secret-app-key"));
     let client = builder.build().unwrap();
-    assert_eq!(client.transport.timeout, Duration::from_secs(30));
-    assert_eq!(client.transport.max_response_bytes, 1024 * 1024);
+    assert_eq!(client.transport().timeout(), Duration::from_secs(30));
+    assert_eq!(client.transport().max_response_bytes(), 1024 * 1024);
     assert_eq!(client.core().credentials().app_id(), "app");
     let debug = format!("{client:?}");
     assert!(!debug.contains("very-secret-app-key"), "{debug}");

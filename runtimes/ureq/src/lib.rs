@@ -45,7 +45,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chinaums::http;
-use chinaums::{Call, Error, Operation, Reply, Step, TransportError};
+use chinaums::{Call, Error, Operation, Reply, TransportError};
 use rustls::pki_types::CertificateDer;
 use ureq::tls::{Certificate, RootCerts, TlsConfig, TlsProvider};
 use ureq::unversioned::resolver::DefaultResolver;
@@ -66,8 +66,7 @@ pub use chinaums::transport::{DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, Trans
 pub struct Client {
     core: chinaums::Client,
     agent: ureq::Agent,
-    timeout: Duration,
-    max_response_bytes: usize,
+    config: TransportConfig,
 }
 
 impl fmt::Debug for Client {
@@ -75,8 +74,7 @@ impl fmt::Debug for Client {
         // The core's `Debug` never shows the appKey.
         f.debug_struct("Client")
             .field("core", &self.core)
-            .field("timeout", &self.timeout)
-            .field("max_response_bytes", &self.max_response_bytes)
+            .field("transport", &self.config)
             .finish_non_exhaustive()
     }
 }
@@ -113,6 +111,11 @@ impl Client {
         }
     }
 
+    /// The transport settings this client applies (timeout, response cap, extra roots).
+    pub fn transport(&self) -> &TransportConfig {
+        &self.config
+    }
+
     /// The core client.
     pub fn core(&self) -> &chinaums::Client {
         &self.core
@@ -125,20 +128,11 @@ impl Client {
         self.run(self.core.call(op)?)
     }
 
-    /// Drives an already-built call to its end (used by `chinaums-async-std`).
-    pub fn run<R: Reply>(&self, mut call: Call<R>) -> Result<R, Error> {
-        let mut step = call.start();
-        loop {
-            step = match step {
-                Step::Send(request) => call.receive(self.send(request)),
-                // Bounded like a send: a fetch that never ends cannot hold this call.
-                Step::Wait(wait) => match wait.wait_timeout(self.timeout) {
-                    true => call.resume(),
-                    false => call.wait_timed_out(),
-                },
-                Step::Done(result) => return result,
-            };
-        }
+    /// Drives an already-built call to its end (used by `chinaums-async-std`). The loop
+    /// (token fetches, waits bounded by the timeout, one retry after an auth failure) is the
+    /// core's.
+    pub fn run<R: Reply>(&self, call: Call<R>) -> Result<R, Error> {
+        call.run_blocking(self.config.timeout(), |request| self.send(request))
     }
 
     /// One exchange: the request as the core built it, the response as it came.
@@ -148,7 +142,7 @@ impl Client {
     ) -> Result<http::Response<Vec<u8>>, TransportError> {
         transport::reset_written();
         self.exchange(request).map_err(|failure| {
-            transport::transport_error(&failure, transport::request_written(), self.timeout)
+            transport::transport_error(failure, transport::request_written(), &self.config)
         })
     }
 
@@ -156,22 +150,14 @@ impl Client {
         &self,
         request: http::Request<Vec<u8>>,
     ) -> Result<http::Response<Vec<u8>>, Failure> {
-        let limit = self.max_response_bytes;
         let response = self.agent.run(request)?;
         let (parts, body) = response.into_parts();
-        // Refuse a declared oversize body without reading it.
-        let declared = parts
-            .headers
-            .get(http::header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok());
-        if let Some(n) = declared.filter(|&n| n > limit as u64) {
-            return Err(Failure::TooLarge {
-                limit,
-                declared: Some(n),
-            });
-        }
-        let bytes = body.into_with_config().limit(limit as u64).read_to_vec()?;
+        // A declared oversize body is refused without being read.
+        self.config
+            .check_declared_length(&parts.headers)
+            .map_err(Failure::Refused)?;
+        let limit = self.config.max_response_bytes() as u64;
+        let bytes = body.into_with_config().limit(limit).read_to_vec()?;
         Ok(http::Response::from_parts(parts, bytes))
     }
 }
@@ -253,14 +239,10 @@ impl ClientBuilder {
             .unversioned_rustls_crypto_provider(Arc::new(rustls::crypto::ring::default_provider()))
             .root_certs(roots)
             .build();
-        let (timeout, max_response_bytes) = (
-            self.transport.timeout(),
-            self.transport.max_response_bytes(),
-        );
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
-            .timeout_global(Some(timeout))
+            .timeout_global(Some(self.transport.timeout()))
             .user_agent(concat!("chinaums-ureq/", env!("CARGO_PKG_VERSION")))
             .tls_config(tls)
             .build();
@@ -269,8 +251,7 @@ impl ClientBuilder {
         Ok(Client {
             core: self.core,
             agent,
-            timeout,
-            max_response_bytes,
+            config: self.transport,
         })
     }
 }
@@ -318,8 +299,8 @@ mod tests {
             .with_transport(config.clone())
             .build()
             .unwrap();
-        assert_eq!(client.timeout, Duration::from_millis(1500));
-        assert_eq!(client.max_response_bytes, 2048);
+        assert_eq!(client.transport().timeout(), Duration::from_millis(1500));
+        assert_eq!(client.transport().max_response_bytes(), 2048);
         let zero = Client::builder(core())
             .with_transport(config.with_max_response_bytes(0))
             .build();

@@ -13,6 +13,7 @@ use std::cell::Cell;
 use std::io;
 use std::time::Duration;
 
+use chinaums::transport::TransportConfig;
 use chinaums::{Delivery, TransportError, TransportErrorKind};
 use ureq::unversioned::transport::{Buffers, ConnectionDetails, Connector, NextTimeout, Transport};
 
@@ -85,33 +86,27 @@ impl Transport for TrackedTransport {
 pub(crate) enum Failure {
     /// ureq reported an error.
     Ureq(ureq::Error),
-    /// The response declared (`Content-Length`) or delivered more than `limit` bytes.
-    TooLarge {
-        /// The configured cap.
-        limit: usize,
-        /// The declared length, when the header said so up front.
-        declared: Option<u64>,
-    },
+    /// The core refused the response (a declared body over the cap).
+    Refused(TransportError),
+    /// The body grew over the cap while it was read.
+    TooLarge,
 }
 
 impl From<ureq::Error> for Failure {
     fn from(e: ureq::Error) -> Self {
         match e {
-            ureq::Error::BodyExceedsLimit(limit) => Failure::TooLarge {
-                limit: usize::try_from(limit).unwrap_or(usize::MAX),
-                declared: None,
-            },
+            ureq::Error::BodyExceedsLimit(_) => Failure::TooLarge,
             e => Failure::Ureq(e),
         }
     }
 }
 
 /// Turns a failure into the core's [`TransportError`]. `written` is [`request_written`] as it
-/// stood when the failure happened; `timeout` is the configured total timeout (for messages).
+/// stood when the failure happened.
 pub(crate) fn transport_error(
-    failure: &Failure,
+    failure: Failure,
     written: bool,
-    timeout: Duration,
+    config: &TransportConfig,
 ) -> TransportError {
     let delivery = if written {
         Delivery::MaybeSent
@@ -119,25 +114,11 @@ pub(crate) fn transport_error(
         Delivery::NotSent
     };
     match failure {
-        Failure::TooLarge { limit, declared } => {
-            let message = match declared {
-                Some(n) => {
-                    format!(
-                        "response body of {n} bytes (Content-Length) exceeds the {limit}-byte cap"
-                    )
-                }
-                None => format!("response body exceeds the {limit}-byte cap"),
-            };
-            // A response arrived, so the request certainly reached the server.
-            TransportError::new(
-                Delivery::MaybeSent,
-                TransportErrorKind::BodyTooLarge,
-                message,
-            )
-        }
+        Failure::Refused(error) => error,
+        Failure::TooLarge => config.body_too_large(),
         Failure::Ureq(e) => {
-            let kind = kind(e, written);
-            TransportError::new(delivery, kind, message(e, kind, written, timeout))
+            let kind = kind(&e, written);
+            TransportError::new(delivery, kind, message(&e, kind, written, config.timeout()))
         }
     }
 }
@@ -203,8 +184,11 @@ fn io_kind(e: &io::Error, written: bool) -> TransportErrorKind {
 mod tests {
     use super::*;
 
-    fn transport_error_t(failure: &Failure, written: bool) -> TransportError {
-        transport_error(failure, written, Duration::from_millis(300))
+    fn transport_error_t(failure: Failure, written: bool) -> TransportError {
+        let config = TransportConfig::new()
+            .with_timeout(Duration::from_millis(300))
+            .with_max_response_bytes(64);
+        transport_error(failure, written, &config)
     }
 
     fn io(kind: io::ErrorKind) -> ureq::Error {
@@ -213,12 +197,12 @@ mod tests {
 
     #[test]
     fn refused_connections_are_not_sent() {
-        let e = transport_error_t(&io(io::ErrorKind::ConnectionRefused).into(), false);
+        let e = transport_error_t(io(io::ErrorKind::ConnectionRefused).into(), false);
         assert_eq!(
             (e.delivery, e.kind),
             (Delivery::NotSent, TransportErrorKind::Connect)
         );
-        let e = transport_error_t(&ureq::Error::HostNotFound.into(), false);
+        let e = transport_error_t(ureq::Error::HostNotFound.into(), false);
         assert_eq!(
             (e.delivery, e.kind),
             (Delivery::NotSent, TransportErrorKind::Connect)
@@ -228,7 +212,7 @@ mod tests {
     #[test]
     fn delivery_follows_the_written_flag_not_the_error() {
         let timeout = || Failure::from(ureq::Error::Timeout(ureq::Timeout::Global));
-        let before = transport_error_t(&timeout(), false);
+        let before = transport_error_t(timeout(), false);
         assert_eq!(
             (before.delivery, before.kind),
             (Delivery::NotSent, TransportErrorKind::Timeout)
@@ -238,7 +222,7 @@ mod tests {
             "{}",
             before.message
         );
-        let after = transport_error_t(&timeout(), true);
+        let after = transport_error_t(timeout(), true);
         assert_eq!(
             (after.delivery, after.kind),
             (Delivery::MaybeSent, TransportErrorKind::Timeout)
@@ -254,10 +238,10 @@ mod tests {
     fn io_before_the_request_is_a_connect_failure_and_after_it_an_io_failure() {
         let reset = || Failure::from(io(io::ErrorKind::ConnectionReset));
         assert_eq!(
-            transport_error_t(&reset(), false).kind,
+            transport_error_t(reset(), false).kind,
             TransportErrorKind::Connect
         );
-        let after = transport_error_t(&reset(), true);
+        let after = transport_error_t(reset(), true);
         assert_eq!(
             (after.delivery, after.kind),
             (Delivery::MaybeSent, TransportErrorKind::Io)
@@ -270,7 +254,7 @@ mod tests {
             io::ErrorKind::InvalidData,
             rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer),
         ));
-        let e = transport_error_t(&e.into(), false);
+        let e = transport_error_t(e.into(), false);
         assert_eq!(
             (e.delivery, e.kind),
             (Delivery::NotSent, TransportErrorKind::Tls)
@@ -280,19 +264,22 @@ mod tests {
 
     #[test]
     fn an_oversized_body_is_maybe_sent_whatever_the_flag() {
-        let e = transport_error_t(&ureq::Error::BodyExceedsLimit(64).into(), false);
+        let e = transport_error_t(ureq::Error::BodyExceedsLimit(64).into(), false);
         assert_eq!(
             (e.delivery, e.kind),
             (Delivery::MaybeSent, TransportErrorKind::BodyTooLarge)
         );
         assert!(e.message.contains("64-byte cap"), "{}", e.message);
-        let e = transport_error_t(
-            &Failure::TooLarge {
-                limit: 10,
-                declared: Some(99),
-            },
-            true,
-        );
+        let refused = TransportConfig::new()
+            .with_max_response_bytes(10)
+            .check_declared_length(
+                &std::iter::once((
+                    chinaums::http::header::CONTENT_LENGTH,
+                    chinaums::http::HeaderValue::from_static("99"),
+                ))
+                .collect(),
+            );
+        let e = transport_error_t(Failure::Refused(refused.unwrap_err()), true);
         assert!(e.message.contains("99 bytes"), "{}", e.message);
     }
 
@@ -300,7 +287,7 @@ mod tests {
     fn protocol_errors_keep_their_kind() {
         let e = ureq::Error::LargeResponseHeader(70_000, 65_536);
         assert_eq!(
-            transport_error_t(&e.into(), true).kind,
+            transport_error_t(e.into(), true).kind,
             TransportErrorKind::Protocol
         );
     }
