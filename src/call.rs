@@ -40,7 +40,7 @@ use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use event_listener::{EventListener, Listener as _};
 
@@ -124,11 +124,10 @@ enum State {
     Waiting {
         attempt: u64,
     },
-    /// This call holds the lease to fetch a token, asked for at `asked_at`. Dropping the
-    /// state (the call dropped, a panic) releases the lease and wakes the waiting calls.
+    /// This call holds the lease to fetch a token. Dropping the state (the call dropped, a
+    /// panic) releases the lease and wakes the waiting calls.
     FetchingToken {
         lease: FetchLease,
-        asked_at: SystemTime,
     },
     /// The business request is out, authorized by token `generation` (None: OPEN-BODY-SIG).
     InFlight {
@@ -303,9 +302,7 @@ impl<R: Reply> Call<R> {
     /// Takes the outcome of the last `Send` and says what to do next.
     pub fn receive(&mut self, outcome: Result<http::Response<Vec<u8>>, TransportError>) -> Step<R> {
         match std::mem::replace(&mut self.state, State::Finished) {
-            State::FetchingToken { lease, asked_at } => {
-                self.token_received(lease, asked_at, outcome)
-            }
+            State::FetchingToken { lease } => self.token_received(lease, outcome),
             State::InFlight { generation } => {
                 let result = match outcome {
                     Ok(response) => response::parse(&response),
@@ -348,10 +345,7 @@ impl<R: Reply> Call<R> {
             }
             Decision::Fetch(lease) => match self.client.token_request() {
                 Ok(request) => {
-                    self.state = State::FetchingToken {
-                        lease,
-                        asked_at: now,
-                    };
+                    self.state = State::FetchingToken { lease };
                     Step::Send(request)
                 }
                 Err(e) => {
@@ -368,7 +362,6 @@ impl<R: Reply> Call<R> {
     fn token_received(
         &mut self,
         lease: FetchLease,
-        asked_at: SystemTime,
         outcome: Result<http::Response<Vec<u8>>, TransportError>,
     ) -> Step<R> {
         let issued = match outcome {
@@ -385,7 +378,7 @@ impl<R: Reply> Call<R> {
         };
         let stored = issued.map(|issued| StoredToken {
             access_token: issued.access_token,
-            expires_at: token_cache::expiry(asked_at, issued.expires_in),
+            expires_at: token_cache::expiry(lease.asked_at, issued.expires_in),
         });
         let app_id = self.client.credentials().app_id().to_owned();
         match self.client.tokens().complete(&app_id, lease, stored) {

@@ -107,6 +107,9 @@ pub(crate) struct FetchLease {
     cache: TokenCache,
     attempt: u64,
     replaces: u64,
+    /// When the fetch was decided: a token's lifetime counts from here, never later than the
+    /// server's own clock started it.
+    pub(crate) asked_at: SystemTime,
 }
 
 impl fmt::Debug for FetchLease {
@@ -130,9 +133,16 @@ impl Drop for FetchLease {
     }
 }
 
+/// The token in use, its generation, and when it is due for refresh.
+struct Current {
+    token: StoredToken,
+    generation: u64,
+    refresh_at: SystemTime,
+}
+
 #[derive(Default)]
 struct State {
-    current: Option<(StoredToken, u64)>,
+    current: Option<Current>,
     generation: u64,
     next_attempt: u64,
     fetching: Option<u64>,
@@ -171,27 +181,49 @@ impl TokenCache {
         self.inner.0.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn fresh(&self, token: &StoredToken, now: SystemTime) -> bool {
-        now.checked_add(self.margin)
-            .is_some_and(|refresh_at| refresh_at < token.expires_at)
+    /// When a token that expires at `expires_at`, valid since `since`, is due for refresh: the
+    /// margin before expiry, but never more than half its lifetime, so that a token issued for
+    /// less than the margin is still reused instead of being fetched again on every call (which
+    /// would soon pass the platform's limit of valid tokens per appId).
+    fn refresh_at(&self, expires_at: SystemTime, since: SystemTime) -> SystemTime {
+        let lifetime = expires_at.duration_since(since).unwrap_or(Duration::ZERO);
+        let margin = self.margin.min(lifetime / 2);
+        expires_at.checked_sub(margin).unwrap_or(since)
     }
 
-    /// Installs `token` as a new generation.
-    fn install(state: &mut State, token: StoredToken) -> (AccessToken, u64) {
+    /// Installs `token`, valid since `since`, as a new generation.
+    fn install(
+        &self,
+        state: &mut State,
+        token: StoredToken,
+        since: SystemTime,
+    ) -> (AccessToken, u64) {
         state.generation += 1;
         let access_token = token.access_token.clone();
-        state.current = Some((token, state.generation));
+        let refresh_at = self.refresh_at(token.expires_at, since);
+        state.current = Some(Current {
+            token,
+            generation: state.generation,
+            refresh_at,
+        });
         (access_token, state.generation)
+    }
+
+    /// The current token and its generation, if it is not yet due for refresh at `now`.
+    fn fresh_current(state: &State, now: SystemTime) -> Option<(AccessToken, u64)> {
+        state
+            .current
+            .as_ref()
+            .filter(|current| now < current.refresh_at)
+            .map(|current| (current.token.access_token.clone(), current.generation))
     }
 
     /// Decides how a call gets authorization at `now`.
     pub(crate) fn decide(&self, app_id: &str, now: SystemTime) -> Decision {
         let lease = {
             let mut state = self.lock();
-            if let Some((token, generation)) = &state.current {
-                if self.fresh(token, now) {
-                    return Decision::Use(token.access_token.clone(), *generation);
-                }
+            if let Some((token, generation)) = Self::fresh_current(&state, now) {
+                return Decision::Use(token, generation);
             }
             if let Some(attempt) = state.fetching {
                 // Registered under the lock: a release after this point wakes it.
@@ -205,13 +237,15 @@ impl TokenCache {
                 cache: self.clone(),
                 attempt,
                 replaces: state.generation,
+                asked_at: now,
             }
         };
         // The store is asked outside the lock, holding the lease: the other calls wait for
         // this one, and a panic in `load` drops the lease and wakes them.
         if let Some(stored) = self.store.as_ref().and_then(|s| s.load(app_id)) {
-            if self.fresh(&stored, now) {
-                let (token, generation) = Self::install(&mut self.lock(), stored);
+            // Its issue time is unknown: count its lifetime from now.
+            if now < self.refresh_at(stored.expires_at, now) {
+                let (token, generation) = self.install(&mut self.lock(), stored, now);
                 return Decision::Use(token, generation);
             }
         }
@@ -233,12 +267,13 @@ impl TokenCache {
             match result {
                 Ok(token) => match &state.current {
                     // Someone installed a newer token while this fetch was under way: keep it.
-                    Some((newer, generation)) if state.generation > lease.replaces => {
-                        (Ok((newer.access_token.clone(), *generation)), None)
-                    }
+                    Some(newer) if state.generation > lease.replaces => (
+                        Ok((newer.token.access_token.clone(), newer.generation)),
+                        None,
+                    ),
                     _ => {
                         let saved = self.store.is_some().then(|| token.clone());
-                        (Ok(Self::install(&mut state, token)), saved)
+                        (Ok(self.install(&mut state, token, lease.asked_at)), saved)
                     }
                 },
                 Err(error) => {
@@ -265,19 +300,14 @@ impl TokenCache {
     /// The platform rejected token `generation`: drop it, unless a newer one replaced it.
     pub(crate) fn invalidate(&self, generation: u64) {
         let mut state = self.lock();
-        if matches!(&state.current, Some((_, g)) if *g == generation) {
+        if matches!(&state.current, Some(current) if current.generation == generation) {
             state.current = None;
         }
     }
 
     /// The currently cached token, if it is fresh at `now` (for one-shot `prepare`).
     pub(crate) fn peek(&self, now: SystemTime) -> Option<AccessToken> {
-        let state = self.lock();
-        state
-            .current
-            .as_ref()
-            .filter(|(token, _)| self.fresh(token, now))
-            .map(|(token, _)| token.access_token.clone())
+        Self::fresh_current(&self.lock(), now).map(|(token, _)| token)
     }
 
     /// How many token fetches this cache has started.
@@ -324,13 +354,21 @@ mod tests {
         let end = SystemTime::UNIX_EPOCH + Duration::from_secs(i64::MAX as u64);
         assert_eq!(expiry(end, 3600), end);
         let cache = cache();
-        assert!(!cache.fresh(
-            &StoredToken {
-                access_token: AccessToken::new("t"),
-                expires_at: end
-            },
-            end
-        ));
+        assert_eq!(cache.refresh_at(end, end), end);
+    }
+
+    #[test]
+    fn a_token_shorter_than_the_margin_is_reused_for_half_its_life() {
+        let cache = cache(); // margin: 5 minutes
+        let lease = fetch(&cache, 0);
+        cache
+            .complete("app", lease, Ok(token("short", 60)))
+            .unwrap();
+        assert!(
+            matches!(cache.decide("app", at(29)), Decision::Use(t, 1) if t.expose() == "short")
+        );
+        let _lease = fetch(&cache, 30);
+        assert_eq!(cache.fetches_started(), 2);
     }
 
     #[test]
@@ -415,7 +453,7 @@ mod tests {
     }
 
     fn install_newer(cache: &TokenCache, stored: StoredToken) {
-        TokenCache::install(&mut cache.lock(), stored);
+        cache.install(&mut cache.lock(), stored, at(0));
     }
 
     #[test]
