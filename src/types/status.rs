@@ -1,56 +1,98 @@
 //! Order status (`status`) and what it means for the merchant.
 
-use std::fmt;
+use serde::Serialize;
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+/// Declares a platform status enum: one variant per documented wire value, plus `Other(String)`
+/// that keeps any value this SDK does not know (never dropped, never read as success), with
+/// `as_str`, `from_wire`, `describe`, `Display` and serde. New statuses (refund, bill, …) are
+/// a few lines each.
+macro_rules! wire_enum {
+    (
+        $(#[$doc:meta])*
+        $name:ident {
+            $( $(#[$vdoc:meta])* $variant:ident = $wire:literal => $describe:literal, )+
+        }
+    ) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $( $(#[$vdoc])* $variant, )+
+            /// A value this SDK does not know, kept verbatim.
+            Other(String),
+        }
 
-/// The platform's order `status`, as the query and notifications report it. Values this SDK does not know are kept in
-/// [`TradeStatus::Other`], never dropped.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum TradeStatus {
-    /// `NEW_ORDER`: created, nothing paid yet.
-    NewOrder,
-    /// `WAIT_BUYER_PAY`: waiting for the buyer to pay.
-    WaitBuyerPay,
-    /// `TRADE_SUCCESS`: paid.
-    TradeSuccess,
-    /// `TRADE_REFUND`: paid, then (partly or fully) refunded.
-    TradeRefund,
-    /// `TRADE_CLOSED`: closed or expired; no further operations.
-    TradeClosed,
-    /// `UNKNOWN`: the platform itself does not know yet; query again.
-    Unknown,
-    /// A value this SDK does not know, kept verbatim.
-    Other(String),
+        impl $name {
+            /// Every documented wire value, in the documentation's order.
+            pub const KNOWN: &'static [&'static str] = &[$($wire),+];
+
+            /// The wire spelling.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $( $name::$variant => $wire, )+
+                    $name::Other(other) => other,
+                }
+            }
+
+            /// Parses the wire spelling; unknown values are kept in `Other`.
+            pub fn from_wire(s: &str) -> $name {
+                match s {
+                    $( $wire => $name::$variant, )+
+                    other => $name::Other(other.to_owned()),
+                }
+            }
+
+            /// A short English description.
+            pub fn describe(&self) -> &'static str {
+                match self {
+                    $( $name::$variant => $describe, )+
+                    $name::Other(_) => "a value this SDK does not know",
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+                Ok($name::from_wire(&s))
+            }
+        }
+    };
+}
+#[allow(unused_imports)] // for the statuses of the operations still to come (refund, bill)
+pub(crate) use wire_enum;
+
+wire_enum! {
+    /// The platform's order `status`, as the query and notifications report it. Values this
+    /// SDK does not know are kept in [`TradeStatus::Other`], never dropped.
+    TradeStatus {
+        /// `NEW_ORDER`: created, nothing paid yet.
+        NewOrder = "NEW_ORDER" => "created, not paid",
+        /// `WAIT_BUYER_PAY`: waiting for the buyer to pay.
+        WaitBuyerPay = "WAIT_BUYER_PAY" => "waiting for the buyer to pay",
+        /// `TRADE_SUCCESS`: paid.
+        TradeSuccess = "TRADE_SUCCESS" => "paid",
+        /// `TRADE_REFUND`: paid, then (partly or fully) refunded.
+        TradeRefund = "TRADE_REFUND" => "paid, then refunded",
+        /// `TRADE_CLOSED`: closed or expired; no further operations.
+        TradeClosed = "TRADE_CLOSED" => "closed",
+        /// `UNKNOWN`: the platform itself does not know yet; query again.
+        Unknown = "UNKNOWN" => "unknown to the platform: query again",
+    }
 }
 
 impl TradeStatus {
-    /// The wire spelling, e.g. `TRADE_SUCCESS`.
-    pub fn as_str(&self) -> &str {
-        match self {
-            TradeStatus::NewOrder => "NEW_ORDER",
-            TradeStatus::WaitBuyerPay => "WAIT_BUYER_PAY",
-            TradeStatus::TradeSuccess => "TRADE_SUCCESS",
-            TradeStatus::TradeRefund => "TRADE_REFUND",
-            TradeStatus::TradeClosed => "TRADE_CLOSED",
-            TradeStatus::Unknown => "UNKNOWN",
-            TradeStatus::Other(other) => other,
-        }
-    }
-
-    /// Parses the wire spelling; unknown values become [`TradeStatus::Other`].
-    pub fn from_wire(s: &str) -> TradeStatus {
-        match s {
-            "NEW_ORDER" => TradeStatus::NewOrder,
-            "WAIT_BUYER_PAY" => TradeStatus::WaitBuyerPay,
-            "TRADE_SUCCESS" => TradeStatus::TradeSuccess,
-            "TRADE_REFUND" => TradeStatus::TradeRefund,
-            "TRADE_CLOSED" => TradeStatus::TradeClosed,
-            "UNKNOWN" => TradeStatus::Unknown,
-            other => TradeStatus::Other(other.to_owned()),
-        }
-    }
-
     /// What this status means for the merchant.
     pub fn state(&self) -> PaymentState {
         match self {
@@ -60,25 +102,6 @@ impl TradeStatus {
             TradeStatus::TradeClosed => PaymentState::Closed,
             TradeStatus::Unknown | TradeStatus::Other(_) => PaymentState::Unknown,
         }
-    }
-}
-
-impl fmt::Display for TradeStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl Serialize for TradeStatus {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for TradeStatus {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(TradeStatus::from_wire(&s))
     }
 }
 
@@ -120,14 +143,8 @@ mod tests {
 
     #[test]
     fn known_values_round_trip() {
-        for s in [
-            "NEW_ORDER",
-            "WAIT_BUYER_PAY",
-            "TRADE_SUCCESS",
-            "TRADE_REFUND",
-            "TRADE_CLOSED",
-            "UNKNOWN",
-        ] {
+        assert_eq!(TradeStatus::KNOWN.len(), 6);
+        for &s in TradeStatus::KNOWN {
             let status = TradeStatus::from_wire(s);
             assert!(!matches!(status, TradeStatus::Other(_)), "{s}");
             assert_eq!(status.as_str(), s);
