@@ -50,7 +50,7 @@ use crate::auth::token_cache::{self, Decision, FetchLease, StoredToken};
 use crate::client::Client;
 use crate::error::{Delivery, Error, ErrorClass, TokenError, TransportError};
 use crate::operation::Reply;
-use crate::response;
+use crate::response::{self, Classifier};
 
 /// What the adapter must do next.
 ///
@@ -145,6 +145,7 @@ pub struct Call<R> {
     client: Client,
     path: String,
     body: Vec<u8>,
+    classify: Classifier,
     state: State,
     retried: bool,
     reply: PhantomData<fn() -> R>,
@@ -161,11 +162,12 @@ impl<R> fmt::Debug for Call<R> {
 }
 
 impl<R: Reply> Call<R> {
-    pub(crate) fn new(client: Client, path: String, body: Vec<u8>) -> Self {
+    pub(crate) fn new(client: Client, path: String, body: Vec<u8>, classify: Classifier) -> Self {
         Call {
             client,
             path,
             body,
+            classify,
             state: State::Ready,
             retried: false,
             reply: PhantomData,
@@ -305,7 +307,7 @@ impl<R: Reply> Call<R> {
             State::FetchingToken { lease } => self.token_received(lease, outcome),
             State::InFlight { generation } => {
                 let result = match outcome {
-                    Ok(response) => response::parse(&response),
+                    Ok(response) => response::parse_as(&response, self.classify),
                     Err(e) => Err(Error::Transport(e)),
                 };
                 match (generation, result) {

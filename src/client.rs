@@ -267,22 +267,27 @@ impl Client {
     }
 
     /// Decodes the response to an operation built by this client.
-    pub fn parse<O: Operation + ?Sized>(
+    pub fn parse<O: Operation>(
         &self,
         response: &http::Response<Vec<u8>>,
     ) -> Result<O::Response, Error> {
-        response::parse::<O::Response>(response)
+        response::parse_as::<O::Response>(response, O::classify)
     }
 
     /// Validates `op` and returns the call's state machine; no I/O happens here.
-    pub fn call<O: Operation + ?Sized>(&self, op: &O) -> Result<Call<O::Response>, Error>
+    pub fn call<O: Operation>(&self, op: &O) -> Result<Call<O::Response>, Error>
     where
         O::Response: Reply,
     {
         let body = self.encode(op)?;
         // Check the path now so that a bad one fails before anything is sent.
         self.uri(op.path())?;
-        Ok(Call::new(self.clone(), op.path().to_owned(), body))
+        Ok(Call::new(
+            self.clone(),
+            op.path().to_owned(),
+            body,
+            O::classify,
+        ))
     }
 
     pub(crate) fn uri(&self, path: &str) -> Result<http::Uri, Error> {

@@ -6,7 +6,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::error::Error;
+use crate::error::{Error, ErrorClass};
 
 /// One platform API operation: where it goes, what it sends, what comes back.
 ///
@@ -25,6 +25,17 @@ pub trait Operation {
 
     /// Validates the fields and returns the body; `now` fills defaulted timestamps.
     fn body(&self, now: SystemTime) -> Result<Self::Body<'_>, Error>;
+
+    /// What an `errCode` means for this operation, where it differs from the platform-wide
+    /// table (`DUP_ORDER` on an order creation, `OPERATION_NOT_ALLOWED` on a close); `None`
+    /// keeps the platform-wide class. The default: none of its own.
+    fn classify(err_code: &str, status: http::StatusCode) -> Option<ErrorClass>
+    where
+        Self: Sized,
+    {
+        let _ = (err_code, status);
+        None
+    }
 }
 
 /// A decoded platform reply: it knows its `errCode` and message.
@@ -37,6 +48,13 @@ pub trait Reply: DeserializeOwned {
 
     /// `errMsg` or `errInfo`, whichever is non-empty.
     fn err_message(&self) -> Option<&str>;
+
+    /// Whether a success answer is usable, e.g. an order creation answer that carries its pay
+    /// request. `Err(why)` turns the success into a decode error whose outcome is unknown:
+    /// the platform may have acted, but the answer cannot be relied on. Default: usable.
+    fn check(&self) -> Result<(), String> {
+        Ok(())
+    }
 }
 
 /// Any JSON body to any path, for endpoints the SDK does not wrap yet.

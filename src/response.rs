@@ -5,7 +5,7 @@ use http::StatusCode;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::error::{DecodeError, Error, HttpError, PlatformError, excerpt};
+use crate::error::{DecodeError, Error, ErrorClass, HttpError, PlatformError, excerpt};
 use crate::operation::Reply;
 
 /// Decodes `response` into `R`, or the error that describes what came back.
@@ -15,11 +15,33 @@ use crate::operation::Reply;
 /// success status it is a [`DecodeError`] (outcome unknown), on another status an
 /// [`HttpError`] classed by the status alone.
 pub fn parse<R: Reply>(response: &http::Response<Vec<u8>>) -> Result<R, Error> {
+    parse_as::<R>(response, |_, _| None)
+}
+
+/// How an operation reads an `errCode` when it means something of its own there (for example
+/// `OPERATION_NOT_ALLOWED` on a close): `Some(class)`, or `None` for the platform-wide meaning
+/// ([`classify`](crate::error::classify)).
+pub type Classifier = fn(err_code: &str, status: StatusCode) -> Option<ErrorClass>;
+
+/// Like [`parse`], with an operation's own reading of `errCode`s, and the reply's own check that
+/// a success answer is usable ([`Reply::check`]): an unusable one is a [`DecodeError`] (outcome
+/// unknown), never a success.
+pub fn parse_as<R: Reply>(
+    response: &http::Response<Vec<u8>>,
+    classify: Classifier,
+) -> Result<R, Error> {
     let status = response.status();
+    let platform_error = |code: String, message: String| -> Error {
+        let mut error = PlatformError::new(status, code, message);
+        if let Some(class) = classify(&error.err_code, status) {
+            error.class = class;
+        }
+        error.into()
+    };
     let body = response.body().as_slice();
     if !status.is_success() {
         return Err(match envelope(body) {
-            Ok(Some(env)) => PlatformError::new(status, env.code, env.message).into(),
+            Ok(Some(env)) => platform_error(env.code, env.message),
             Ok(None) | Err(_) => HttpError {
                 status,
                 excerpt: excerpt(body),
@@ -43,7 +65,7 @@ pub fn parse<R: Reply>(response: &http::Response<Vec<u8>>) -> Result<R, Error> {
             // than the shape mismatch, if the body is sound JSON.
             return Err(match envelope(body) {
                 Ok(Some(env)) if env.code != R::SUCCESS_CODE => {
-                    PlatformError::new(status, env.code, env.message).into()
+                    platform_error(env.code, env.message)
                 }
                 Err((corrupt_path, why)) => decode_error(corrupt_path, why),
                 _ => decode_error(path, message),
@@ -51,14 +73,21 @@ pub fn parse<R: Reply>(response: &http::Response<Vec<u8>>) -> Result<R, Error> {
         }
     };
     match reply.err_code() {
-        Some(code) if code == R::SUCCESS_CODE => Ok(reply),
+        Some(code) if code == R::SUCCESS_CODE => match reply.check() {
+            Ok(()) => Ok(reply),
+            Err(why) => Err(decode_error(
+                ".".into(),
+                format!("success, but unusable: {why}"),
+            )),
+        },
         Some(code) => {
             // A definite error class needs a sound body, also where the reply type skipped
             // fields without reading them.
             if let Err((path, why)) = envelope(body) {
                 return Err(decode_error(path, why));
             }
-            Err(PlatformError::new(status, code, reply.err_message().unwrap_or("")).into())
+            let message = reply.err_message().unwrap_or("").to_owned();
+            Err(platform_error(code.to_owned(), message))
         }
         None => Err(decode_error(
             "errCode".into(),

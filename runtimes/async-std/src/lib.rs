@@ -110,7 +110,7 @@ impl Client {
     /// An invalid request makes the future resolve to the error at once, without using the
     /// thread pool. The future borrows neither `self` nor `op`, and is `Send`, so it can be
     /// spawned.
-    pub fn execute<O: Operation + ?Sized>(
+    pub fn execute<O: Operation>(
         &self,
         op: &O,
     ) -> impl Future<Output = Result<O::Response, Error>> + Send + 'static + use<O>

@@ -112,7 +112,7 @@ impl Client {
 
     /// Runs `op` to completion: signs it, sends it, decodes the answer. The loop (token
     /// fetches, waits bounded by the timeout, one retry after an auth failure) is the core's.
-    pub async fn execute<O: Operation + ?Sized>(&self, op: &O) -> Result<O::Response, Error> {
+    pub async fn execute<O: Operation>(&self, op: &O) -> Result<O::Response, Error> {
         self.core
             .call(op)?
             .run(

@@ -124,7 +124,7 @@ impl Client {
     /// Validates `op`, sends it and returns the decoded reply or the error.
     ///
     /// Validation errors come back before anything is sent.
-    pub fn execute<O: Operation + ?Sized>(&self, op: &O) -> Result<O::Response, Error> {
+    pub fn execute<O: Operation>(&self, op: &O) -> Result<O::Response, Error> {
         self.run(self.core.call(op)?)
     }
 
