@@ -23,14 +23,7 @@ pub fn run(args: &SandboxArgs) -> Result<(), CliError> {
     if let Some(key) = &args.app_key {
         builder = builder.app_key(key.expose());
     }
-    let sandbox = builder.start().map_err(|e| {
-        let exit = if e.kind() == std::io::ErrorKind::InvalidInput {
-            Exit::Usage
-        } else {
-            Exit::Other
-        };
-        CliError::new(exit, format!("cannot start the sandbox: {e}"))
-    })?;
+    let sandbox = builder.start().map_err(|e| start_error(&e, args.port))?;
     // Written and flushed at once, so a script reading stdout sees the URL while we wait.
     let mut out = std::io::stdout().lock();
     out.write_all(banner(&sandbox).as_bytes())
@@ -41,6 +34,31 @@ pub fn run(args: &SandboxArgs) -> Result<(), CliError> {
     eprintln!("stopping the sandbox");
     sandbox.shutdown();
     Ok(())
+}
+
+/// Why the sandbox did not start. The OS's "Address already in use" names neither the address
+/// nor the port, so the message does.
+fn start_error(e: &std::io::Error, port: u16) -> CliError {
+    if e.kind() == std::io::ErrorKind::InvalidInput {
+        // A setting the sandbox refused (an unusable --app-id or --app-key).
+        return CliError::usage(format!("cannot start the sandbox: {e}"));
+    }
+    let address = if port == 0 {
+        "127.0.0.1 (any free port)".to_owned()
+    } else {
+        format!("127.0.0.1:{port}")
+    };
+    let error = CliError::new(
+        Exit::Other,
+        format!("cannot start the sandbox on {address}: {e}"),
+    );
+    if e.kind() == std::io::ErrorKind::AddrInUse {
+        error.hint(
+            "another program listens on that port: pick another --port, or --port 0 for a free one",
+        )
+    } else {
+        error
+    }
 }
 
 fn banner(sandbox: &Sandbox) -> String {
@@ -129,6 +147,18 @@ impl Interrupt {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn start_errors_name_the_address() {
+        let in_use = std::io::Error::from(std::io::ErrorKind::AddrInUse);
+        let e = start_error(&in_use, 8080);
+        assert_eq!(e.exit, Exit::Other);
+        assert!(e.message.contains("127.0.0.1:8080"), "{e}");
+        assert!(e.hint.is_some_and(|h| h.contains("--port")));
+        let bad_key =
+            std::io::Error::new(std::io::ErrorKind::InvalidInput, "appKey must not be empty");
+        assert_eq!(start_error(&bad_key, 0).exit, Exit::Usage);
+    }
 
     #[test]
     fn shell_words() {

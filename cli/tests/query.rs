@@ -436,6 +436,22 @@ fn help_never_shows_the_app_key_from_the_environment() {
     }
 }
 
+/// A port already taken: the error names the address and port, not just the OS's words.
+#[test]
+fn sandbox_command_on_a_taken_port_names_it() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    chinaums()
+        .args(["sandbox", "--port", &port.to_string()])
+        .assert()
+        .code(1)
+        .stdout("")
+        .stderr(predicate::str::contains(format!("127.0.0.1:{port}")))
+        .stderr(predicate::str::contains("--port"))
+        .stderr(no_panic());
+    drop(taken);
+}
+
 /// Sends SIGINT to `child` (a process this test started) and waits up to 5 s for it to end.
 #[cfg(unix)]
 fn interrupt(child: &mut std::process::Child) -> std::process::ExitStatus {
