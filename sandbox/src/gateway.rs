@@ -1,489 +1,581 @@
-//! What the gateway answers: routing, authentication, the query and the token endpoint.
+//! The gateway itself, sans I/O: a request and a clock reading in, an [`Answer`] out.
 //!
-//! The real gateway's codes for authentication failures are undocumented; the ones here are
-//! the sandbox's choice (see the crate README).
+//! The server feeds it what it read off a socket; tests can feed it what the core built, in
+//! memory (see [`Answer::into_result`]), with the same state, counters and faults.
 
-use std::sync::atomic::Ordering;
-use std::time::SystemTime;
+use std::fmt;
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, SystemTime};
 
-use chinaums::auth::{body_sig, token};
-use chinaums::types::ids;
-use chinaums::types::time::{is_auth_timestamp, parse_auth_timestamp, request_timestamp};
-use chinaums::{Fen, NonceSource as _, PlatformTime, TradeStatus};
-use serde::ser::{Serialize, SerializeMap, Serializer};
-use serde_json::{Map, Value};
+use chinaums::{AppId, Credentials, TransportError};
+use http::{HeaderValue, StatusCode, header};
 
-use crate::http::{Head, Response};
-use crate::state::{Shared, constant_time_eq};
-use crate::{Order, QUERY_PATH, TOKEN_LIFETIME, TOKEN_PATH};
+use crate::auth::{Tokens, authenticate};
+use crate::book::Book;
+use crate::endpoints::{Exchange, Reply, reject, reply};
+use crate::router::{self, Access};
+use crate::{Fault, Order};
 
-/// Which endpoint a path names.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Route {
-    Query,
-    Token,
-    Unknown,
+/// What the gateway does with one request: a response, or a fault that only a socket can
+/// perform.
+pub enum Answer {
+    /// Send this response. Faults that are still well-formed HTTP (a 500, garbage JSON, a
+    /// redirect, a huge or truncated body) are responses too.
+    Response(http::Response<Vec<u8>>),
+    /// [`Fault::Delay`]: wait, then send the response.
+    Delayed {
+        /// How long to wait first.
+        delay: Duration,
+        /// What to send then.
+        response: http::Response<Vec<u8>>,
+    },
+    /// [`Fault::DropConnection`]: close the connection without a byte.
+    Close,
+    /// [`Fault::CutConnectionMidBody`]: the response's head (announcing its full length) and
+    /// the first half of its body, then close.
+    CutMidBody(http::Response<Vec<u8>>),
+    /// [`Fault::Raw`]: these bytes instead of a response, then close.
+    Raw(Vec<u8>),
 }
 
-impl Route {
-    pub fn of(path: &str) -> Route {
-        match path {
-            QUERY_PATH => Route::Query,
-            TOKEN_PATH => Route::Token,
-            _ => Route::Unknown,
+impl fmt::Debug for Answer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Status and size only: bodies can hold tokens.
+        let response = |f: &mut fmt::Formatter<'_>, name: &str, r: &Reply| {
+            f.debug_struct(name)
+                .field("status", &r.status())
+                .field("body_len", &r.body().len())
+                .finish()
+        };
+        match self {
+            Answer::Response(r) => response(f, "Response", r),
+            Answer::Delayed { delay, response: r } => f
+                .debug_struct("Delayed")
+                .field("delay", delay)
+                .field("status", &r.status())
+                .field("body_len", &r.body().len())
+                .finish(),
+            Answer::Close => f.write_str("Close"),
+            Answer::CutMidBody(r) => response(f, "CutMidBody", r),
+            Answer::Raw(bytes) => f.debug_struct("Raw").field("len", &bytes.len()).finish(),
         }
     }
 }
 
-/// A JSON object whose fields keep the order they were added in.
-struct Obj(Vec<(&'static str, Value)>);
-
-impl Obj {
-    fn new() -> Self {
-        Obj(Vec::with_capacity(48))
-    }
-
-    fn set(&mut self, key: &'static str, value: impl Into<Value>) -> &mut Self {
-        self.0.push((key, value.into()));
-        self
-    }
-
-    fn to_bytes(&self) -> Vec<u8> {
-        // Serializing strings and numbers into a Vec cannot fail.
-        serde_json::to_vec(self).unwrap_or_else(|_| b"{}".to_vec())
-    }
-}
-
-impl Serialize for Obj {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(self.0.len()))?;
-        for (k, v) in &self.0 {
-            map.serialize_entry(k, v)?;
+impl Answer {
+    /// What a client that sent the request in memory gets: the response (a delay is not
+    /// waited for), or for a fault only a socket can perform, the transport error a careful
+    /// adapter reports for it: the request reached the gateway, so
+    /// [`Delivery::MaybeSent`](chinaums::Delivery::MaybeSent).
+    ///
+    /// Lets a test answer a [`chinaums::Call`]'s steps with [`Gateway::handle`], no socket.
+    pub fn into_result(self) -> Result<http::Response<Vec<u8>>, TransportError> {
+        use chinaums::{Delivery, TransportErrorKind};
+        let error =
+            |kind, message: &str| Err(TransportError::new(Delivery::MaybeSent, kind, message));
+        match self {
+            Answer::Response(response) | Answer::Delayed { response, .. } => Ok(response),
+            Answer::Close => error(
+                TransportErrorKind::Io,
+                "the connection closed without an answer",
+            ),
+            Answer::CutMidBody(_) => error(
+                TransportErrorKind::Io,
+                "the connection closed in the middle of the response body",
+            ),
+            Answer::Raw(_) => error(
+                TransportErrorKind::Protocol,
+                "the server sent bytes that are not an HTTP response",
+            ),
         }
-        map.end()
     }
 }
 
-/// A gateway rejection: `{"errCode":…,"errInfo":…}` with an HTTP error status.
-fn reject(status: u16, code: &str, info: impl Into<String>) -> Response {
-    let mut obj = Obj::new();
-    obj.set("errCode", code).set("errInfo", info.into());
-    Response::json(status, obj.to_bytes())
+/// What the gateway was configured with.
+pub(crate) struct Config {
+    pub app_id: AppId,
+    pub app_key: String,
+    pub max_skew: Duration,
+    /// Answer amounts as numeric strings for every order.
+    pub amounts_as_strings: bool,
 }
 
-/// Answers that the HTTP layer produces itself (bad framing, oversized bodies, limits).
-pub(crate) fn framing_error(status: u16, why: &str) -> Response {
-    let code = match status {
-        413 => "BODY_TOO_LARGE",
-        431 => "HEADERS_TOO_LARGE",
-        501 => "NOT_IMPLEMENTED",
-        503 => "SERVICE_UNAVAILABLE",
-        _ => "BAD_REQUEST",
-    };
-    reject(status, code, why)
+/// The faults waiting for the next request of each kind.
+#[derive(Debug, Default)]
+struct Faults {
+    next: Option<Fault>,
+    every: Option<Fault>,
+    next_token: Option<Fault>,
+    every_token: Option<Fault>,
 }
 
-/// |a − b| ≤ max.
-fn within(a: SystemTime, b: SystemTime, max: std::time::Duration) -> bool {
-    let diff = a.duration_since(b).unwrap_or_else(|e| e.duration());
-    diff <= max
+impl Faults {
+    /// The fault for this request: the one-shot one (consumed) or the persistent one.
+    fn take(&mut self, access: Access) -> Option<Fault> {
+        match access {
+            Access::TokenIssuer => self.next_token.take().or_else(|| self.every_token.clone()),
+            Access::Business => self.next.take().or_else(|| self.every.clone()),
+        }
+    }
 }
 
-impl Shared {
-    /// The answer to one fully read request.
-    pub(crate) fn handle(&self, head: &Head, route: Route, body: &[u8]) -> Response {
-        if route == Route::Unknown {
-            return reject(
-                404,
+/// The mutable part, behind one lock held for a whole exchange (never across I/O). No
+/// `Debug`: it holds tokens and the last request's `Authorization`.
+#[derive(Default)]
+pub(crate) struct State {
+    pub book: Book,
+    pub tokens: Tokens,
+    faults: Faults,
+    /// Business requests (any request not to the token endpoint).
+    pub requests: usize,
+    /// Tokens issued.
+    pub token_fetches: usize,
+    /// The last request handled, as the gateway saw it.
+    last: Option<http::Request<Vec<u8>>>,
+}
+
+/// The emulated gateway: configuration, order book, tokens, faults and counters, without a
+/// socket or a clock of its own. A [`crate::Sandbox`] serves one over HTTP
+/// ([`crate::Sandbox::gateway`]); [`crate::SandboxBuilder::build_gateway`] makes one to use in
+/// memory:
+///
+/// ```
+/// use std::time::{Duration, SystemTime};
+/// use chinaums::netpay::PaymentQuery;
+/// use chinaums::{Client, Environment, FixedClock};
+/// use chinaums_sandbox::{Sandbox, DEMO_INST_MID, DEMO_MID, DEMO_PAID_ORDER, DEMO_TID};
+///
+/// let gateway = Sandbox::builder().seed_demo(true).build_gateway()?;
+/// let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+/// let client = Client::builder(gateway.credentials(), Environment::custom("http://gateway.test")?)
+///     .clock(FixedClock::new(now))
+///     .build();
+/// let query = PaymentQuery::new(DEMO_MID, DEMO_TID, DEMO_INST_MID, DEMO_PAID_ORDER);
+/// let answer = client
+///     .call(&query)?
+///     .run_blocking(Duration::from_secs(5), |request| gateway.handle(request, now).into_result())?;
+/// assert!(answer.is_paid());
+/// assert_eq!(gateway.request_count(), 1);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct Gateway {
+    config: Config,
+    state: Mutex<State>,
+}
+
+impl fmt::Debug for Gateway {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Gateway")
+            .field("app_id", &self.config.app_id)
+            .field("app_key", &"<redacted>")
+            .field("max_skew", &self.config.max_skew)
+            .field("amounts_as_strings", &self.config.amounts_as_strings)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One line about an exchange, for the request log: never a secret.
+pub(crate) struct Summary {
+    method: String,
+    path: String,
+    status: u16,
+    err_code: String,
+    fault: Option<&'static str>,
+}
+
+impl fmt::Display for Summary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} {} -> {} {}",
+            self.method, self.path, self.status, self.err_code
+        )?;
+        match self.fault {
+            Some(fault) => write!(f, " (fault: {fault})"),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Summary {
+    pub(crate) fn new(
+        method: &str,
+        path: &str,
+        response: &Reply,
+        fault: Option<&Fault>,
+    ) -> Summary {
+        let err_code = serde_json::from_slice::<serde_json::Value>(response.body())
+            .ok()
+            .and_then(|v| v.get("errCode").and_then(|c| c.as_str()).map(str::to_owned))
+            .unwrap_or_default();
+        Summary {
+            method: method.to_owned(),
+            path: path.to_owned(),
+            status: response.status().as_u16(),
+            err_code,
+            fault: fault.map(Fault::name),
+        }
+    }
+}
+
+impl Gateway {
+    pub(crate) fn new(config: Config) -> Gateway {
+        Gateway {
+            config,
+            state: Mutex::new(State::default()),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock cannot leave the state half-updated in a way that
+        // matters to a test gateway; keep serving.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Answers one request (method, URI with path and query, headers, body) at `now` on the
+    /// gateway's clock: routing, authentication, the endpoint, then any injected fault.
+    pub fn handle(&self, request: http::Request<Vec<u8>>, now: SystemTime) -> Answer {
+        self.exchange(&request, now).0
+    }
+
+    /// [`Gateway::handle`], with the line the request log shows.
+    pub(crate) fn exchange(
+        &self,
+        request: &http::Request<Vec<u8>>,
+        now: SystemTime,
+    ) -> (Answer, Summary) {
+        let path = request.uri().path();
+        let endpoint = router::find(path);
+        let access = endpoint.map_or(Access::Business, |e| e.access);
+        let mut state = self.lock();
+        if access == Access::Business {
+            state.requests += 1;
+        }
+        let fault = state.faults.take(access);
+        let response = match endpoint {
+            None => reject(
+                StatusCode::NOT_FOUND,
                 "NOT_FOUND",
-                format!("服务不存在: no such service {}", head.path),
-            );
-        }
-        if head.method != "POST" {
-            let mut r = reject(
-                405,
-                "METHOD_NOT_ALLOWED",
-                format!("only POST is allowed, not {}", head.method),
-            );
-            r.headers.push(("Allow", "POST".into()));
-            return r;
-        }
-        match route {
-            Route::Token => self.token(body),
-            _ => self.business(head, body),
-        }
-    }
-
-    /// Authentication, then the JSON shape, then the operation.
-    fn business(&self, head: &Head, body: &[u8]) -> Response {
-        if let Err(rejection) = self.authenticate(head, body) {
-            return rejection;
-        }
-        let Ok(Value::Object(fields)) = serde_json::from_slice::<Value>(body) else {
-            return reject(
-                400,
-                "BAD_REQUEST",
-                "报文格式错误: the body is not a JSON object",
-            );
-        };
-        self.query(&fields)
-    }
-
-    fn authenticate(&self, head: &Head, body: &[u8]) -> Result<(), Response> {
-        let malformed = |why: &str| reject(401, "1001", format!("认证失败: {why}"));
-        let mut values = head.values("authorization");
-        let value = match (values.next(), values.next()) {
-            (None, _) => return Err(malformed("the Authorization header is missing")),
-            (Some(_), Some(_)) => return Err(malformed("more than one Authorization header")),
-            (Some(v), None) => v,
-        };
-        let value = std::str::from_utf8(value)
-            .map_err(|_| malformed("the Authorization header is not UTF-8"))?;
-        if value.starts_with(token::SCHEME) {
-            let token = token::parse_header(value)
-                .ok_or_else(|| malformed("malformed OPEN-ACCESS-TOKEN header"))?;
-            if !self.token_is_valid(&self.app_id, token) {
-                return Err(reject(
-                    401,
-                    "INVALID_TOKEN",
-                    "认证失败: AccessToken无效或已过期",
-                ));
+                format!("服务不存在: no such service {path}"),
+            ),
+            Some(e) if request.method().as_str() != e.method => {
+                let mut r = reject(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "METHOD_NOT_ALLOWED",
+                    format!("only {} is allowed, not {}", e.method, request.method()),
+                );
+                r.headers_mut()
+                    .insert(header::ALLOW, HeaderValue::from_static(e.method));
+                r
             }
-            return Ok(());
-        }
-        let parsed = body_sig::parse_header(value).map_err(|e| malformed(&e.to_string()))?;
-        if parsed.app_id != self.app_id {
-            return Err(reject(
-                401,
-                "1002",
-                format!("认证失败: AppId不存在 ({})", parsed.app_id),
-            ));
-        }
-        if !is_auth_timestamp(&parsed.timestamp) {
-            return Err(reject(412, "1000", "Timestamp解析失败"));
-        }
-        let at = parse_auth_timestamp(&parsed.timestamp).map(SystemTime::from);
-        if !at.is_some_and(|at| within(at, self.now(), self.max_skew)) {
-            return Err(reject(
-                401,
-                "ABNORMAL_REQUEST_TIME",
-                "认证失败: Timestamp与系统时间相差过大",
-            ));
-        }
-        if !body_sig::verify(&parsed, &self.app_key, body) {
-            return Err(reject(
-                401,
-                "BAD_SIGN",
-                "认证失败: 签名错误 (signature does not match the body)",
-            ));
-        }
-        Ok(())
-    }
-
-    /// `POST /v1/netpay/query`.
-    fn query(&self, fields: &Map<String, Value>) -> Response {
-        let now = self.now();
-        let answer_time = request_timestamp(now);
-        let business_error = |code: &str, msg: String| {
-            let mut obj = Obj::new();
-            obj.set("errCode", code)
-                .set("errMsg", msg)
-                .set("responseTimestamp", answer_time.clone());
-            Response::json(200, obj.to_bytes())
-        };
-        let request = match QueryRequest::read(fields) {
-            Ok(request) => request,
-            Err(msg) => return business_error("BAD_REQUEST", msg),
-        };
-        let sent_at = PlatformTime::from(request.request_timestamp.as_str())
-            .to_offset_date_time()
-            .map(SystemTime::from);
-        if !sent_at.is_some_and(|at| within(at, now, self.max_skew)) {
-            return business_error(
-                "ABNORMAL_REQUEST_TIME",
-                "请求时间异常: requestTimestamp differs too much from the platform's time".into(),
-            );
-        }
-        let order = self
-            .order(&request.mid, &request.mer_order_id)
-            .filter(|o| o.inst_mid == request.inst_mid);
-        let mut obj = Obj::new();
-        let Some(order) = order else {
-            obj.set("errCode", "NO_ORDER")
-                .set("errMsg", "订单不存在")
-                .set("responseTimestamp", answer_time)
-                .set("mid", request.mid.as_str())
-                .set("tid", request.tid.as_str())
-                .set("instMid", request.inst_mid.as_str())
-                .set("msgId", request.msg_id.unwrap_or_default())
-                .set("srcReserve", request.src_reserve.unwrap_or_default())
-                .set("merOrderId", request.mer_order_id.as_str());
-            return Response::json(200, obj.to_bytes());
-        };
-        success_fields(&mut obj, &order, &request, answer_time);
-        Response::json(200, obj.to_bytes())
-    }
-
-    /// `POST /v1/token/access`.
-    fn token(&self, body: &[u8]) -> Response {
-        let Ok(Value::Object(fields)) = serde_json::from_slice::<Value>(body) else {
-            return reject(
-                400,
-                "BAD_REQUEST",
-                "报文格式错误: the body is not a JSON object",
-            );
-        };
-        let refuse = |code: &str, info: String| {
-            let mut obj = Obj::new();
-            obj.set("errCode", code).set("errInfo", info);
-            Response::json(200, obj.to_bytes())
-        };
-        let get = |name: &str| match fields.get(name) {
-            Some(Value::String(s)) if !s.is_empty() => Ok(s.as_str()),
-            Some(Value::String(_)) | None => {
-                Err(refuse("BAD_REQUEST", format!("{name}: is required")))
-            }
-            Some(_) => Err(refuse("BAD_REQUEST", format!("{name}: must be a string"))),
-        };
-        let (app_id, timestamp, nonce, sign_method, signature) = match (
-            get("appId"),
-            get("timestamp"),
-            get("nonce"),
-            get("signMethod"),
-            get("signature"),
-        ) {
-            (Ok(a), Ok(t), Ok(n), Ok(m), Ok(s)) => (a, t, n, m, s),
-            (a, t, n, m, s) => {
-                return [a.err(), t.err(), n.err(), m.err(), s.err()]
-                    .into_iter()
-                    .flatten()
-                    .next()
-                    .unwrap_or_else(|| refuse("BAD_REQUEST", "bad request".into()));
+            Some(e) => {
+                let authorized = match e.access {
+                    Access::TokenIssuer => Ok(()),
+                    Access::Business => authenticate(&self.config, &state.tokens, request, now),
+                };
+                match authorized {
+                    Err(rejection) => rejection,
+                    Ok(()) => (e.handler)(&mut Exchange {
+                        request,
+                        now,
+                        config: &self.config,
+                        state: &mut state,
+                    }),
+                }
             }
         };
-        if !sign_method.eq_ignore_ascii_case(token::SIGN_METHOD) {
-            return refuse(
-                "BAD_REQUEST",
-                format!("signMethod: the sandbox supports only SHA256, not {sign_method}"),
-            );
-        }
-        if app_id != self.app_id {
-            return refuse("1002", format!("AppId不存在 ({app_id})"));
-        }
-        if !is_auth_timestamp(timestamp) {
-            return refuse("1000", "Timestamp解析失败".into());
-        }
-        let at = parse_auth_timestamp(timestamp).map(SystemTime::from);
-        if !at.is_some_and(|at| within(at, self.now(), self.max_skew)) {
-            return refuse(
-                "ABNORMAL_REQUEST_TIME",
-                "timestamp与系统时间相差过大".into(),
-            );
-        }
-        let expected = token::signature(app_id, timestamp, nonce, &self.app_key);
-        if !constant_time_eq(expected.as_bytes(), signature.as_bytes()) {
-            return refuse("BAD_SIGN", "签名错误: signature does not match".into());
-        }
-        // 32 lowercase hex characters from the OS CSPRNG: the core's nonce source.
-        let Ok(access_token) = chinaums::RandomNonce.nonce() else {
-            return reject(500, "INTERNAL_ERROR", "cannot draw a random token");
+        state.last = Some(request.clone());
+        drop(state);
+        let summary = Summary::new(request.method().as_str(), path, &response, fault.as_ref());
+        let answer = match fault {
+            None => Answer::Response(response),
+            Some(fault) => apply(fault, response),
         };
-        self.add_token(app_id, access_token.clone());
-        self.token_fetches.fetch_add(1, Ordering::SeqCst);
-        let mut obj = Obj::new();
-        obj.set("errCode", "0000")
-            .set("errInfo", "正常")
-            .set("accessToken", access_token)
-            .set("expiresIn", TOKEN_LIFETIME.as_secs());
-        Response::json(200, obj.to_bytes())
+        (answer, summary)
+    }
+
+    /// Counts a request the HTTP layer refused after reading its head (a body over a limit, or
+    /// badly framed), and builds the refusal.
+    pub(crate) fn refused(&self, path: &str, status: StatusCode, code: &str, why: &str) -> Reply {
+        if router::find(path).is_none_or(|e| e.access == Access::Business) {
+            self.lock().requests += 1;
+        }
+        reject(status, code, why)
+    }
+
+    /// The appId and appKey it accepts.
+    pub fn credentials(&self) -> Credentials {
+        Credentials::new(self.config.app_id.as_str(), self.config.app_key.clone())
+    }
+
+    /// The accepted appId.
+    pub fn app_id(&self) -> &str {
+        self.config.app_id.as_str()
+    }
+
+    /// The accepted appKey.
+    pub fn app_key(&self) -> &str {
+        &self.config.app_key
+    }
+
+    /// Adds `order`, replacing any order with the same `mid` + `merOrderId`.
+    pub fn insert_order(&self, order: Order) {
+        self.lock().book.insert(order);
+    }
+
+    /// The order with this `mid` and `merOrderId`, if any.
+    pub fn order(&self, mid: &str, mer_order_id: &str) -> Option<Order> {
+        self.lock().book.get(mid, mer_order_id).cloned()
+    }
+
+    /// Removes an order; returns it if it was there.
+    pub fn remove_order(&self, mid: &str, mer_order_id: &str) -> Option<Order> {
+        self.lock().book.remove(mid, mer_order_id)
+    }
+
+    /// Injects `fault` into the answer to the next business request only (any request not to
+    /// the token endpoint). Replaces a previously injected one-shot fault.
+    pub fn inject_fault(&self, fault: Fault) {
+        self.lock().faults.next = Some(fault);
+    }
+
+    /// Injects `fault` into every business request until cleared with `None`. A one-shot
+    /// fault from [`Gateway::inject_fault`] takes precedence for its one request.
+    pub fn set_fault(&self, fault: Option<Fault>) {
+        self.lock().faults.every = fault;
+    }
+
+    /// Like [`Gateway::inject_fault`], for the next request to the token endpoint.
+    pub fn inject_token_fault(&self, fault: Fault) {
+        self.lock().faults.next_token = Some(fault);
+    }
+
+    /// Like [`Gateway::set_fault`], for requests to the token endpoint.
+    pub fn set_token_fault(&self, fault: Option<Fault>) {
+        self.lock().faults.every_token = fault;
+    }
+
+    /// Business requests received (every request not to the token endpoint, any outcome,
+    /// faulted ones included).
+    pub fn request_count(&self) -> usize {
+        self.lock().requests
+    }
+
+    /// Tokens issued by the token endpoint.
+    pub fn token_fetch_count(&self) -> usize {
+        self.lock().token_fetches
+    }
+
+    /// How many access tokens of the accepted appId are valid at `now`.
+    pub fn valid_token_count(&self, now: SystemTime) -> usize {
+        self.lock()
+            .tokens
+            .valid_count(self.config.app_id.as_str(), now)
+    }
+
+    /// Invalidates every access token (as if the platform had revoked them).
+    pub fn revoke_tokens(&self) {
+        self.lock().tokens.clear();
+    }
+
+    /// The last request the gateway handled (any endpoint, any outcome), as it saw it: method,
+    /// URI (path and query), headers, body. For tests of what a client sends; it holds that
+    /// request's `Authorization`, so print it only where a signature may show.
+    pub fn last_request(&self) -> Option<http::Request<Vec<u8>>> {
+        self.lock().last.clone()
     }
 }
 
-/// The fields of a query request, checked against the official documentation's field table.
-struct QueryRequest {
-    request_timestamp: String,
-    mid: String,
-    tid: String,
-    inst_mid: String,
-    mer_order_id: String,
-    msg_id: Option<String>,
-    src_reserve: Option<String>,
-}
-
-impl QueryRequest {
-    fn read(fields: &Map<String, Value>) -> Result<QueryRequest, String> {
-        let text = |name: &str| -> Result<Option<String>, String> {
-            match fields.get(name) {
-                None | Some(Value::Null) => Ok(None),
-                Some(Value::String(s)) => Ok(Some(s.clone())),
-                Some(_) => Err(format!("{name}: must be a string")),
-            }
-        };
-        let required = |name: &str| -> Result<String, String> {
-            text(name)?
-                .filter(|s| !s.is_empty())
-                .ok_or_else(|| format!("{name}: is required"))
-        };
-        let rule = |e: chinaums::InvalidField| format!("{}: {}", e.field, e.rule);
-        let request_timestamp = required("requestTimestamp")?;
-        if request_timestamp.len() != 19
-            || PlatformTime::from(request_timestamp.as_str())
-                .to_offset_date_time()
-                .is_none()
-        {
-            return Err("requestTimestamp: must be yyyy-MM-dd HH:mm:ss".into());
+/// `response` with `fault` applied.
+fn apply(fault: Fault, response: Reply) -> Answer {
+    match fault {
+        Fault::Delay(delay) => Answer::Delayed { delay, response },
+        Fault::DropConnection => Answer::Close,
+        Fault::InternalServerError => Answer::Response(reply(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "text/plain",
+            b"Internal Server Error".to_vec(),
+        )),
+        Fault::Garbage => Answer::Response(reply(
+            StatusCode::OK,
+            crate::endpoints::JSON,
+            b"<html><body><h1>502 Bad Gateway</h1>not JSON</body></html>".to_vec(),
+        )),
+        Fault::TruncatedJson => {
+            let mut r = as_ok(response);
+            let half = char_floor(r.body(), r.body().len() / 2);
+            r.body_mut().truncate(half);
+            Answer::Response(r)
         }
-        let mid = required("mid")?;
-        ids::mid(&mid).map_err(rule)?;
-        let tid = required("tid")?;
-        ids::tid(&tid).map_err(rule)?;
-        let inst_mid = required("instMid")?;
-        ids::inst_mid(&inst_mid).map_err(rule)?;
-        let mer_order_id = required("merOrderId")?;
-        ids::mer_order_id(&mer_order_id).map_err(rule)?;
-        let msg_id = text("msgId")?;
-        if let Some(m) = &msg_id {
-            ids::msg_id(m).map_err(rule)?;
-        }
-        let src_reserve = text("srcReserve")?;
-        if let Some(s) = &src_reserve {
-            ids::src_reserve(s).map_err(rule)?;
-        }
-        if let Some(t) = text("targetOrderId")? {
-            ids::text("targetOrderId", &t, 64).map_err(rule)?;
-        }
-        Ok(QueryRequest {
-            request_timestamp,
-            mid,
-            tid,
-            inst_mid,
-            mer_order_id,
-            msg_id,
-            src_reserve,
-        })
+        Fault::CutConnectionMidBody => Answer::CutMidBody(as_ok(response)),
+        Fault::HugeBody(size) => Answer::Response(pad(as_ok(response), size)),
+        Fault::Raw(bytes) => Answer::Raw(bytes),
+        Fault::Redirect { status, location } => Answer::Response(redirect(status, &location)),
     }
 }
 
-/// A stable pseudo-random number from an order id (FNV-1a), for serial numbers.
-fn fingerprint(s: &str) -> u64 {
-    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
+/// A redirect to `location`, or a 500 saying why it cannot be one.
+fn redirect(status: u16, location: &str) -> Reply {
+    let status = StatusCode::from_u16(status)
+        .ok()
+        .filter(|s| !s.is_informational());
+    match (status, HeaderValue::from_str(location)) {
+        (Some(status), Ok(location)) => {
+            let mut r = reply(status, "text/plain", Vec::new());
+            r.headers_mut().insert(header::LOCATION, location);
+            r
+        }
+        _ => reply(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "text/plain",
+            b"Fault::Redirect needs a status of 200..=999 and a header-safe location".to_vec(),
+        ),
+    }
 }
 
-/// The success answer: the official documentation's example field set, in its order, plus
-/// `connectSys`
-/// (and `refundAmount` when the order has one).
-fn success_fields(obj: &mut Obj, order: &Order, request: &QueryRequest, answer_time: String) {
-    let amount = |fen: Fen| -> Value {
-        if order.amounts_as_strings {
-            Value::String(fen.get().to_string())
-        } else {
-            Value::from(fen.get())
-        }
-    };
-    let paid = matches!(
-        order.status,
-        TradeStatus::TradeSuccess | TradeStatus::TradeRefund
-    );
-    let total = order.total_amount;
-    let paid_amount = if paid { total } else { Fen::ZERO };
-    let seq = fingerprint(&order.mer_order_id);
-    let seq_id = format!("{:014}", seq % 100_000_000_000_000);
-    let target_sys = order.target_sys.clone().unwrap_or_default();
-    let pay_time = order.pay_time.clone().unwrap_or_default();
-    let settle_date = pay_time.get(..10).unwrap_or_default().to_owned();
-    let (bill_funds, bill_funds_desc, target_order_id) = if paid {
-        (
-            format!("现金:{}", total.get()),
-            format!("现金支付{total}元"),
-            format!("4200{:024}", seq),
-        )
-    } else {
-        (String::new(), String::new(), String::new())
-    };
-    let target_status = match order.status {
-        TradeStatus::TradeSuccess => "SUCCESS|SUCCESS",
-        TradeStatus::TradeRefund => "REFUND|REFUND",
-        TradeStatus::TradeClosed => "CLOSED|CLOSED",
-        _ => "",
-    };
-    obj.set("errCode", "SUCCESS")
-        .set("errMsg", "")
-        .set("responseTimestamp", answer_time)
-        .set("mid", request.mid.as_str())
-        .set("tid", request.tid.as_str())
-        .set("instMid", request.inst_mid.as_str())
-        .set("billFunds", bill_funds)
-        .set("billFundsDesc", bill_funds_desc)
-        .set("payTime", pay_time)
-        .set("couponMerchantContribute", amount(Fen::ZERO))
-        .set("couponOtherContribute", amount(Fen::ZERO))
-        .set("msgId", request.msg_id.clone().unwrap_or_default())
-        .set(
-            "srcReserve",
-            request.src_reserve.clone().unwrap_or_default(),
-        )
-        .set("attachedData", "")
-        .set("seqId", seq_id.as_str())
-        .set("settleRefId", seq_id.as_str())
-        .set("refId", "")
-        .set("status", order.status.as_str())
-        .set("totalAmount", amount(total))
-        .set("merName", "银联商务沙箱测试商户")
-        .set("merOrderId", order.mer_order_id.as_str())
-        .set("targetOrderId", target_order_id)
-        .set("targetSys", target_sys)
-        .set("targetStatus", target_status)
-        .set("buyerId", "")
-        .set("targetMid", "")
-        .set("bankCardNo", "")
-        .set("bankInfo", "")
-        .set("buyerPayAmount", amount(paid_amount))
-        .set("buyerUsername", "")
-        .set("couponAmount", amount(Fen::ZERO))
-        // The official documentation's example sends invoiceAmount as a number even when the
-        // others are strings.
-        .set("invoiceAmount", paid_amount.get())
-        .set("receiptAmount", amount(paid_amount))
-        .set("settleDate", settle_date)
-        .set("subBuyerId", "")
-        .set("activityIds", "")
-        .set("yxlmAmount", amount(Fen::ZERO))
-        .set("secureStatus", "")
-        .set("authIdRespCd", "")
-        .set("connectSys", "UNIONPAY");
-    if let Some(refund) = order.refund_amount {
-        obj.set("refundAmount", amount(refund));
+/// The response as an HTTP 200 with its body and content type (faults that mangle the body
+/// always say 200).
+fn as_ok(response: Reply) -> Reply {
+    let content_type = response.headers().get(header::CONTENT_TYPE).cloned();
+    let mut r = http::Response::new(response.into_body());
+    if let Some(content_type) = content_type {
+        r.headers_mut().insert(header::CONTENT_TYPE, content_type);
     }
+    r
+}
+
+/// The largest index ≤ `at` that does not split a UTF-8 sequence.
+fn char_floor(body: &[u8], at: usize) -> usize {
+    let mut i = at.min(body.len());
+    while i > 0 && i < body.len() && (body[i] & 0xC0) == 0x80 {
+        i -= 1;
+    }
+    i
+}
+
+/// The JSON object in `response` grown to about `size` bytes with a `"padding"` field.
+fn pad(mut response: Reply, size: usize) -> Reply {
+    let body = response.body_mut();
+    if body.last() != Some(&b'}') || body.len() < 2 {
+        *body = b"{}".to_vec();
+    }
+    let comma = body.len() > 2;
+    // `,"padding":""` is 13 bytes (12 without the comma).
+    let needed = size.saturating_sub(body.len() + 12 + usize::from(comma));
+    body.pop();
+    if comma {
+        body.push(b',');
+    }
+    body.extend_from_slice(b"\"padding\":\"");
+    body.extend(std::iter::repeat_n(b'x', needed));
+    body.extend_from_slice(b"\"}");
+    response
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::endpoints::JSON;
 
-    #[test]
-    fn routes() {
-        assert_eq!(Route::of("/v1/netpay/query"), Route::Query);
-        assert_eq!(Route::of("/v1/token/access"), Route::Token);
-        assert_eq!(Route::of("/v1/netpay/query/"), Route::Unknown);
-        assert_eq!(Route::of("/"), Route::Unknown);
+    fn gateway() -> Gateway {
+        Gateway::new(Config {
+            app_id: AppId::new("app").unwrap(),
+            app_key: "key".into(),
+            max_skew: Duration::from_secs(600),
+            amounts_as_strings: false,
+        })
+    }
+
+    fn json_reply(body: &[u8]) -> Reply {
+        reply(StatusCode::OK, JSON, body.to_vec())
     }
 
     #[test]
-    fn objects_keep_field_order() {
-        let mut obj = Obj::new();
-        obj.set("z", 1).set("a", "x").set("m", Value::Null);
-        assert_eq!(obj.to_bytes(), br#"{"z":1,"a":"x","m":null}"#);
+    fn padding_keeps_json_valid_and_reaches_the_size() {
+        let r = pad(json_reply(br#"{"errCode":"SUCCESS"}"#), 5000);
+        let v: serde_json::Value = serde_json::from_slice(r.body()).unwrap();
+        assert_eq!(v["errCode"], "SUCCESS");
+        assert_eq!(r.body().len(), 5000);
+        let r = pad(json_reply(b"{}"), 100);
+        assert!(serde_json::from_slice::<serde_json::Value>(r.body()).is_ok());
+        assert_eq!(r.body().len(), 100);
+        // Smaller than the answer: the answer stays whole, with an empty padding.
+        let r = pad(json_reply(br#"{"a":1}"#), 1);
+        assert_eq!(r.body(), br#"{"a":1,"padding":""}"#);
     }
 
     #[test]
-    fn skew_is_symmetric() {
-        let t = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1000);
-        let d = std::time::Duration::from_secs(10);
-        assert!(within(t, t + d, d));
-        assert!(within(t + d, t, d));
-        assert!(!within(t, t + d + d, d));
-        assert!(!within(t + d + d, t, d));
+    fn cuts_on_char_boundaries() {
+        let s = "ab订单".as_bytes();
+        assert_eq!(char_floor(s, 3), 2);
+        assert_eq!(char_floor(s, 5), 5);
+        assert_eq!(char_floor(s, 100), s.len());
+        assert_eq!(char_floor(s, 0), 0);
+    }
+
+    #[test]
+    fn one_shot_faults_come_first_and_are_consumed() {
+        let mut faults = Faults {
+            every: Some(Fault::Garbage),
+            next: Some(Fault::DropConnection),
+            ..Faults::default()
+        };
+        assert_eq!(faults.take(Access::Business), Some(Fault::DropConnection));
+        assert_eq!(faults.take(Access::Business), Some(Fault::Garbage));
+        assert_eq!(faults.take(Access::TokenIssuer), None);
+    }
+
+    #[test]
+    fn redirects_carry_a_location_and_bad_ones_are_a_500() {
+        let r = redirect(302, "/elsewhere?a=1");
+        assert_eq!(r.status(), 302);
+        assert_eq!(r.headers()[header::LOCATION], "/elsewhere?a=1");
+        assert!(r.body().is_empty());
+        assert_eq!(redirect(99, "/x").status(), 500);
+        assert_eq!(redirect(101, "/x").status(), 500);
+        assert_eq!(redirect(302, "/x\ny").status(), 500);
+    }
+
+    #[test]
+    fn unknown_paths_count_and_take_the_business_fault() {
+        let g = gateway();
+        g.inject_fault(Fault::InternalServerError);
+        let request = http::Request::get("/nope?x=1").body(Vec::new()).unwrap();
+        let now = SystemTime::UNIX_EPOCH;
+        match g.handle(request, now) {
+            Answer::Response(r) => assert_eq!(r.status(), 500),
+            other => panic!("{other:?}"),
+        }
+        let request = http::Request::get("/nope").body(Vec::new()).unwrap();
+        match g.handle(request, now) {
+            Answer::Response(r) => assert_eq!(r.status(), 404),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(g.request_count(), 2);
+    }
+
+    #[test]
+    fn byte_level_faults_become_transport_errors_in_memory() {
+        use chinaums::{Delivery, TransportErrorKind};
+        let e = Answer::Close.into_result().unwrap_err();
+        assert_eq!(
+            (e.delivery, e.kind),
+            (Delivery::MaybeSent, TransportErrorKind::Io)
+        );
+        let e = Answer::Raw(b"SSH-2.0".to_vec()).into_result().unwrap_err();
+        assert_eq!(e.kind, TransportErrorKind::Protocol);
+        let ok = Answer::Delayed {
+            delay: Duration::from_secs(1),
+            response: json_reply(b"{}"),
+        };
+        assert_eq!(ok.into_result().unwrap().body(), b"{}");
+    }
+
+    #[test]
+    fn debug_hides_the_key_and_bodies() {
+        let g = gateway();
+        assert!(!format!("{g:?}").contains("\"key\""));
+        let a = Answer::Response(json_reply(br#"{"accessToken":"secret"}"#));
+        assert!(!format!("{a:?}").contains("secret"));
     }
 }

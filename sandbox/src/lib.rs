@@ -15,6 +15,10 @@
 //! It runs on its own thread with its own runtime, so it can be used from tokio, async-std,
 //! smol or plain threads alike. It stops when the [`Sandbox`] is dropped.
 //!
+//! Inside, a sans-IO [`Gateway`] answers requests (`http::Request` and a clock reading in, an
+//! [`Answer`] out) and hyper serves it; tests can also drive a [`Gateway`] in memory, without a
+//! socket. [`endpoints()`] lists what it serves.
+//!
 //! ```
 //! use chinaums::netpay::PaymentQuery;
 //! use chinaums::Client;
@@ -33,18 +37,24 @@
 use std::fmt;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
 
-use chinaums::{Credentials, Environment, Fen, TradeStatus};
+use chinaums::{AppId, Credentials, Environment, Fen, TradeStatus};
 
+mod auth;
+mod book;
+mod endpoints;
 mod gateway;
-mod http;
+mod limits;
+mod router;
 mod server;
-mod state;
 mod tls;
 
-use state::Shared;
+pub use gateway::{Answer, Gateway};
+pub use router::{EndpointInfo, endpoints};
+
+use server::{Clock, Shared};
 
 /// The demo merchant number (`mid`) of the seeded orders.
 pub const DEMO_MID: &str = "898201612345678";
@@ -52,13 +62,13 @@ pub const DEMO_MID: &str = "898201612345678";
 pub const DEMO_TID: &str = "88880001";
 /// The demo business type (`instMid`) of the seeded orders.
 pub const DEMO_INST_MID: &str = "YUEDANDEFAULT";
-/// A paid order: `TRADE_SUCCESS`, `totalAmount` 100 sent as the JSON string `"100"`.
+/// A paid order: `TRADE_SUCCESS`, `totalAmount` 100, paid by WeChat Pay.
 pub const DEMO_PAID_ORDER: &str = "3194DEMOPAID0001";
-/// An unpaid order: `WAIT_BUYER_PAY`, `totalAmount` 2500 sent as a JSON number.
+/// An unpaid order: `WAIT_BUYER_PAY`, `totalAmount` 2500.
 pub const DEMO_UNPAID_ORDER: &str = "3194DEMOUNPAID0001";
-/// A refunded order: `TRADE_REFUND`, `totalAmount` 880 (fully refunded), JSON numbers.
+/// A refunded order: `TRADE_REFUND`, `totalAmount` 880, fully refunded.
 pub const DEMO_REFUNDED_ORDER: &str = "3194DEMOREFUND0001";
-/// A closed order: `TRADE_CLOSED`, `totalAmount` 1200, JSON numbers.
+/// A closed order: `TRADE_CLOSED`, `totalAmount` 1200.
 pub const DEMO_CLOSED_ORDER: &str = "3194DEMOCLOSED0001";
 /// The appId the sandbox accepts unless told otherwise.
 pub const DEFAULT_APP_ID: &str = "chinaums-sandbox-app-id";
@@ -86,7 +96,8 @@ pub const DEFAULT_MAX_CONNECTIONS: usize = 256;
 /// ([`SandboxBuilder::max_buffered_body_bytes`]): 32 bodies of the largest size.
 pub const DEFAULT_MAX_BUFFERED_BODY_BYTES: usize = 32 * MAX_BODY_BYTES;
 
-/// A misbehaviour to inject into the answer to a request (the request is read first).
+/// A misbehaviour to inject into the answer to a request (the request is read and handled
+/// first: a faulted token request still issues its token).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Fault {
     /// Wait this long, then answer normally.
@@ -104,6 +115,34 @@ pub enum Fault {
     /// HTTP 200, a syntactically valid JSON body of about this many bytes (the normal answer
     /// padded with a `"padding"` string field).
     HugeBody(usize),
+    /// These bytes instead of a response, whatever they are (a head with no body, a chunked
+    /// body that never ends, not HTTP at all), then the connection closes.
+    Raw(Vec<u8>),
+    /// A redirect: this status (e.g. 302) with a `Location` header and an empty body. A status
+    /// outside 200..=999 or a location that cannot be a header value gets a 500 instead.
+    Redirect {
+        /// The HTTP status.
+        status: u16,
+        /// The `Location` header, e.g. `/elsewhere` or `https://example.com/`.
+        location: String,
+    },
+}
+
+impl Fault {
+    /// The variant's name, for the request log (never the raw bytes).
+    fn name(&self) -> &'static str {
+        match self {
+            Fault::Delay(_) => "Delay",
+            Fault::DropConnection => "DropConnection",
+            Fault::InternalServerError => "InternalServerError",
+            Fault::Garbage => "Garbage",
+            Fault::TruncatedJson => "TruncatedJson",
+            Fault::CutConnectionMidBody => "CutConnectionMidBody",
+            Fault::HugeBody(_) => "HugeBody",
+            Fault::Raw(_) => "Raw",
+            Fault::Redirect { .. } => "Redirect",
+        }
+    }
 }
 
 /// An order in the sandbox's order book, keyed by `mid` + `merOrderId`.
@@ -121,8 +160,9 @@ pub struct Order {
     pub total_amount: Fen,
     /// `status`.
     pub status: TradeStatus,
-    /// Answer amounts as JSON strings (`"100"`) instead of numbers, like the official example
-    /// (which keeps `invoiceAmount` a number; so does the sandbox).
+    /// Answer this order's amounts as JSON strings (`"100"`) instead of numbers, like the
+    /// official example (which keeps `invoiceAmount` a number; so does the sandbox). See also
+    /// [`SandboxBuilder::amounts_as_strings`], for every order.
     pub amounts_as_strings: bool,
     /// `payTime` (`yyyy-MM-dd HH:mm:ss`).
     pub pay_time: Option<String>,
@@ -149,11 +189,11 @@ impl Order {
         }
     }
 
-    /// The four demo orders that [`SandboxBuilder::seed_demo`] inserts.
+    /// The four demo orders that [`SandboxBuilder::seed_demo`] inserts. Their amounts are
+    /// JSON numbers, as in real responses, unless [`SandboxBuilder::amounts_as_strings`].
     pub fn demo_orders() -> Vec<Order> {
         vec![
             Order {
-                amounts_as_strings: true,
                 pay_time: Some("2024-01-01 12:00:05".into()),
                 target_sys: Some("WXPay".into()),
                 ..Order::new(DEMO_PAID_ORDER, Fen(100), TradeStatus::TradeSuccess)
@@ -183,6 +223,7 @@ pub struct SandboxBuilder {
     max_connections: usize,
     max_body_bytes: usize,
     max_buffered_body_bytes: usize,
+    amounts_as_strings: bool,
 }
 
 impl fmt::Debug for SandboxBuilder {
@@ -198,6 +239,7 @@ impl fmt::Debug for SandboxBuilder {
             .field("max_connections", &self.max_connections)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("max_buffered_body_bytes", &self.max_buffered_body_bytes)
+            .field("amounts_as_strings", &self.amounts_as_strings)
             .finish()
     }
 }
@@ -215,6 +257,7 @@ impl Default for SandboxBuilder {
             max_connections: DEFAULT_MAX_CONNECTIONS,
             max_body_bytes: MAX_BODY_BYTES,
             max_buffered_body_bytes: DEFAULT_MAX_BUFFERED_BODY_BYTES,
+            amounts_as_strings: false,
         }
     }
 }
@@ -288,42 +331,60 @@ impl SandboxBuilder {
         self
     }
 
+    /// Answer every order's amounts as numeric JSON strings (`"totalAmount":"100"`), as the
+    /// official documentation's example does, instead of JSON numbers (default false: real
+    /// responses send numbers). `invoiceAmount` stays a number, as in that example. Clients
+    /// must read both; this is how to test that they do.
+    pub fn amounts_as_strings(mut self, yes: bool) -> Self {
+        self.amounts_as_strings = yes;
+        self
+    }
+
+    /// The gateway these settings describe, without a server: to answer requests in memory
+    /// with [`Gateway::handle`] (the network settings do not apply).
+    pub fn build_gateway(&self) -> std::io::Result<Gateway> {
+        let invalid = |why: String| std::io::Error::new(std::io::ErrorKind::InvalidInput, why);
+        let app_id = AppId::new(self.app_id.as_str()).map_err(|e| invalid(e.to_string()))?;
+        if self.app_key.is_empty() {
+            return Err(invalid("appKey must not be empty".to_owned()));
+        }
+        let gateway = Gateway::new(gateway::Config {
+            app_id,
+            app_key: self.app_key.clone(),
+            max_skew: self.max_skew,
+            amounts_as_strings: self.amounts_as_strings,
+        });
+        if self.seed_demo {
+            for order in Order::demo_orders() {
+                gateway.insert_order(order);
+            }
+        }
+        Ok(gateway)
+    }
+
     /// Binds 127.0.0.1 and starts serving on a background thread; returns once the listener
     /// is bound.
     pub fn start(self) -> std::io::Result<Sandbox> {
-        let invalid = |why: &str| std::io::Error::new(std::io::ErrorKind::InvalidInput, why);
-        if self.app_id.is_empty()
-            || !self
-                .app_id
-                .bytes()
-                .all(|b| b.is_ascii_graphic() && b != b'"' && b != b',')
-        {
-            return Err(invalid(
-                "appId must be non-empty printable ASCII without `\"` or `,`",
-            ));
-        }
-        if self.app_key.is_empty() {
-            return Err(invalid("appKey must not be empty"));
-        }
+        let gateway = Arc::new(self.build_gateway()?);
         if self.max_connections == 0 {
-            return Err(invalid("max_connections must be at least 1"));
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "max_connections must be at least 1",
+            ));
         }
         let tls = if self.tls {
             Some(tls::Identity::generate()?)
         } else {
             None
         };
-        let shared = Arc::new(
-            Shared::new(self.app_id, self.app_key, self.max_skew, self.log_requests).with_limits(
-                self.max_connections,
-                http::Limits::new(self.max_body_bytes, self.max_buffered_body_bytes),
-            ),
-        );
-        if self.seed_demo {
-            for order in Order::demo_orders() {
-                shared.insert_order(order);
-            }
-        }
+        let shared = Arc::new(Shared {
+            gateway: Arc::clone(&gateway),
+            clock: Arc::new(Clock::default()),
+            limits: limits::Limits::new(self.max_body_bytes, self.max_buffered_body_bytes),
+            max_connections: self.max_connections,
+            log_requests: self.log_requests,
+            connections: AtomicUsize::new(0),
+        });
         let ca_pem = tls.as_ref().map(|t| t.ca_pem.clone());
         let running = server::start(Arc::clone(&shared), self.port, tls)?;
         let scheme = if ca_pem.is_some() { "https" } else { "http" };
@@ -351,7 +412,7 @@ impl fmt::Debug for Sandbox {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Sandbox")
             .field("base_url", &self.base_url)
-            .field("app_id", &self.shared.app_id)
+            .field("app_id", &self.gateway().app_id())
             .field("app_key", &"<redacted>")
             .finish_non_exhaustive()
     }
@@ -390,75 +451,81 @@ impl Sandbox {
 
     /// The accepted appId and appKey.
     pub fn credentials(&self) -> Credentials {
-        Credentials::new(self.shared.app_id.clone(), self.shared.app_key.clone())
+        self.gateway().credentials()
     }
 
     /// The accepted appId.
     pub fn app_id(&self) -> &str {
-        &self.shared.app_id
+        self.gateway().app_id()
     }
 
     /// The accepted appKey.
     pub fn app_key(&self) -> &str {
-        &self.shared.app_key
+        self.gateway().app_key()
+    }
+
+    /// The gateway it serves: the same order book, tokens, faults and counters, to drive in
+    /// memory too.
+    pub fn gateway(&self) -> &Gateway {
+        &self.shared.gateway
     }
 
     /// Adds `order` to the order book, replacing any order with the same `mid` + `merOrderId`.
     pub fn insert_order(&self, order: Order) {
-        self.shared.insert_order(order);
+        self.gateway().insert_order(order);
     }
 
     /// The order with this `mid` and `merOrderId`, if any.
     pub fn order(&self, mid: &str, mer_order_id: &str) -> Option<Order> {
-        self.shared.order(mid, mer_order_id)
+        self.gateway().order(mid, mer_order_id)
     }
 
     /// Removes an order; returns it if it was there.
     pub fn remove_order(&self, mid: &str, mer_order_id: &str) -> Option<Order> {
-        self.shared.remove_order(mid, mer_order_id)
+        self.gateway().remove_order(mid, mer_order_id)
     }
 
     /// Injects `fault` into the answer to the next business request only (any request not
     /// to the token endpoint). Replaces a previously injected one-shot fault.
     pub fn inject_fault(&self, fault: Fault) {
-        self.shared.with_state(|s| s.next_fault = Some(fault));
+        self.gateway().inject_fault(fault);
     }
 
     /// Injects `fault` into every business request until cleared with `None`. A one-shot
     /// fault from [`Sandbox::inject_fault`] takes precedence for its one request.
     pub fn set_fault(&self, fault: Option<Fault>) {
-        self.shared.with_state(|s| s.fault = fault);
+        self.gateway().set_fault(fault);
     }
 
     /// Like [`Sandbox::inject_fault`], for the next request to the token endpoint.
     pub fn inject_token_fault(&self, fault: Fault) {
-        self.shared.with_state(|s| s.next_token_fault = Some(fault));
+        self.gateway().inject_token_fault(fault);
     }
 
     /// Like [`Sandbox::set_fault`], for requests to the token endpoint.
     pub fn set_token_fault(&self, fault: Option<Fault>) {
-        self.shared.with_state(|s| s.token_fault = fault);
+        self.gateway().set_token_fault(fault);
     }
 
     /// Moves the sandbox's own clock forward (token expiry, timestamp freshness).
     pub fn advance_clock(&self, by: Duration) {
-        self.shared.with_state(|s| s.clock_offset += by);
+        self.shared.clock.advance(by);
     }
 
     /// "Now" on the sandbox's clock: the system clock plus every [`Sandbox::advance_clock`].
     pub fn now(&self) -> SystemTime {
-        self.shared.now()
+        self.shared.clock.now()
     }
 
     /// Business requests received (every request not to the token endpoint, any outcome,
     /// faulted ones included).
     pub fn request_count(&self) -> usize {
-        self.shared.requests.load(Ordering::SeqCst)
+        self.gateway().request_count()
     }
 
     /// Successful `POST /v1/token/access` (tokens issued).
     pub fn token_fetch_count(&self) -> usize {
-        self.shared.token_fetches.load(Ordering::SeqCst)
+        self.gateway().token_fetch_count()
     }
 
     /// TCP connections accepted (to test connection reuse).
@@ -468,12 +535,18 @@ impl Sandbox {
 
     /// How many access tokens are valid right now (on the sandbox clock).
     pub fn valid_token_count(&self) -> usize {
-        self.shared.valid_token_count()
+        self.gateway().valid_token_count(self.now())
     }
 
     /// Invalidates every access token (as if the platform had revoked them).
     pub fn revoke_tokens(&self) {
-        self.shared.with_state(|s| s.tokens.clear());
+        self.gateway().revoke_tokens();
+    }
+
+    /// The last request that reached the gateway (see [`Gateway::last_request`]): what a
+    /// client sent, after HTTP framing.
+    pub fn last_request(&self) -> Option<http::Request<Vec<u8>>> {
+        self.gateway().last_request()
     }
 
     /// With TLS: the PEM of the generated CA certificate that signed the server certificate.

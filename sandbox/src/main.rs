@@ -5,11 +5,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use chinaums::Fen;
-use chinaums_sandbox::{DEFAULT_APP_ID, DEFAULT_APP_KEY, Order, Sandbox};
+use chinaums_sandbox::{DEFAULT_APP_ID, DEFAULT_APP_KEY, Order, Sandbox, endpoints};
 use clap::Parser;
 
-/// A local emulator of the ChinaUMS netpay gateway (OPEN-BODY-SIG, OPEN-ACCESS-TOKEN,
-/// POST /v1/netpay/query). Binds 127.0.0.1 only.
+/// A local emulator of the ChinaUMS netpay gateway (OPEN-BODY-SIG, OPEN-ACCESS-TOKEN, the
+/// netpay endpoints it lists when it starts). Binds 127.0.0.1 only.
 #[derive(Debug, Parser)]
 #[command(name = "chinaums-sandbox", version)]
 struct Args {
@@ -25,6 +25,10 @@ struct Args {
     /// Insert the demo orders (paid, unpaid, refunded, closed).
     #[arg(long)]
     seed_demo: bool,
+    /// Answer amounts as numeric strings ("100"), like the documentation's example, instead
+    /// of JSON numbers.
+    #[arg(long)]
+    amounts_as_strings: bool,
     /// Serve HTTPS with a generated certificate; the CA to trust is printed.
     #[arg(long)]
     tls: bool,
@@ -44,7 +48,8 @@ fn amount(fen: Fen, as_string: bool) -> String {
     }
 }
 
-fn describe(order: &Order) -> String {
+fn describe(order: &Order, amounts_as_strings: bool) -> String {
+    let as_string = order.amounts_as_strings || amounts_as_strings;
     let mut line = format!(
         "  merOrderId={:<20} mid={} tid={} instMid={} status={:<15} totalAmount={}",
         order.mer_order_id,
@@ -52,13 +57,10 @@ fn describe(order: &Order) -> String {
         order.tid,
         order.inst_mid,
         order.status.as_str(),
-        amount(order.total_amount, order.amounts_as_strings),
+        amount(order.total_amount, as_string),
     );
     if let Some(refund) = order.refund_amount {
-        line.push_str(&format!(
-            " refundAmount={}",
-            amount(refund, order.amounts_as_strings)
-        ));
+        line.push_str(&format!(" refundAmount={}", amount(refund, as_string)));
     }
     line
 }
@@ -103,6 +105,7 @@ fn main() -> ExitCode {
         .app_id(args.app_id)
         .app_key(args.app_key)
         .seed_demo(args.seed_demo)
+        .amounts_as_strings(args.amounts_as_strings)
         .tls(args.tls)
         .log_requests(!args.quiet)
         .start()
@@ -129,10 +132,19 @@ fn main() -> ExitCode {
     if args.seed_demo {
         println!("demo orders:");
         for order in Order::demo_orders() {
-            println!("{}", describe(&order));
+            println!("{}", describe(&order, args.amounts_as_strings));
         }
     }
-    println!("endpoints: POST /v1/netpay/query, POST /v1/token/access. Ctrl-C to stop.");
+    println!("endpoints:");
+    let width = endpoints()
+        .iter()
+        .map(|e| e.to_string().len())
+        .max()
+        .unwrap_or(0);
+    for endpoint in endpoints() {
+        println!("  {:<width$}  {}", endpoint.to_string(), endpoint.what);
+    }
+    println!("Ctrl-C to stop.");
     runtime.block_on(interrupt.recv());
     println!("stopping");
     sandbox.shutdown();

@@ -1,22 +1,83 @@
-//! The server: a background thread with a current-thread tokio runtime, an accept loop, and
-//! one task per connection that reads requests, answers them and applies faults.
+//! The server: a thread with a current-thread tokio runtime, an accept loop, and hyper's
+//! HTTP/1.1 on each connection in front of the [`Gateway`]. Two things are written by hand
+//! because hyper cannot be asked for them: the byte-level faults (a connection dropped, cut
+//! mid-body, or given raw bytes), and the `503` to a connection over the limit, sent before
+//! its request is read.
+//!
+//! A byte-level fault works like this: the connection's I/O is wrapped in a [`Tap`]; the
+//! service arms it and returns a throwaway response with `Connection: close`, whose bytes the
+//! tap swallows; when hyper is done with the connection, the server takes the I/O back and
+//! writes the fault's bytes itself.
 
+use std::convert::Infallible;
+use std::future::{Future, poll_fn};
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
-use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
-use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use bytes::Bytes;
+use http::{HeaderValue, Method, StatusCode, Version, header};
+use http_body_util::{BodyExt as _, Full};
+use hyper::body::{Body as _, Incoming};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _, ReadBuf};
 use tokio::net::TcpListener;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 
-use crate::Fault;
-use crate::gateway::{Route, framing_error};
-use crate::http::{Conn, ReadError, Response};
-use crate::state::Shared;
+use crate::endpoints::{Reply, reject};
+use crate::gateway::{Answer, Gateway, Summary};
+use crate::limits::{Limits, Reservation};
 use crate::tls::Identity;
+use crate::{MAX_BODY_BYTES, MAX_HEAD_BYTES};
+
+/// The most header fields in one request (and, separately, in its chunked trailers).
+const MAX_HEADERS: usize = 100;
+/// How long a connection may sit idle (or stall mid-request) before it is closed.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(120);
+/// How long a refused connection is read from (and discarded) before it is closed, so that
+/// the client reads the refusal rather than a reset.
+const LINGER: Duration = Duration::from_millis(500);
+
+/// The sandbox clock: the system clock plus an offset that tests move forward.
+#[derive(Debug, Default)]
+pub(crate) struct Clock {
+    offset: Mutex<Duration>,
+}
+
+impl Clock {
+    pub fn now(&self) -> SystemTime {
+        system_now() + *self.offset.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn advance(&self, by: Duration) {
+        *self.offset.lock().unwrap_or_else(|p| p.into_inner()) += by;
+    }
+}
+
+/// The one place the sandbox reads the system clock: it is a server, and its clock is the
+/// reference that clients' timestamps are checked against (tests move it with an offset).
+#[allow(clippy::disallowed_methods)]
+fn system_now() -> SystemTime {
+    SystemTime::now()
+}
+
+/// What the server tasks and the [`crate::Sandbox`] handle share.
+pub(crate) struct Shared {
+    pub gateway: Arc<Gateway>,
+    pub clock: Arc<Clock>,
+    pub limits: Limits,
+    pub max_connections: usize,
+    pub log_requests: bool,
+    /// TCP connections accepted.
+    pub connections: AtomicUsize,
+}
 
 /// A started server; [`Running::stop`] ends it.
 pub(crate) struct Running {
@@ -117,11 +178,7 @@ async fn accept_loop(
         let permit = Arc::clone(&slots).try_acquire_owned().ok();
         match &tls {
             None => {
-                tokio::spawn(serve_or_refuse(
-                    Conn::new(tcp, Arc::clone(&shared.limits)),
-                    shared,
-                    permit,
-                ));
+                tokio::spawn(serve_or_refuse(tcp, shared, permit));
             }
             Some(acceptor) => {
                 let acceptor = acceptor.clone();
@@ -129,8 +186,7 @@ async fn accept_loop(
                     let handshake =
                         tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp)).await;
                     if let Ok(Ok(stream)) = handshake {
-                        let conn = Conn::new(stream, Arc::clone(&shared.limits));
-                        serve_or_refuse(conn, shared, permit).await;
+                        serve_or_refuse(stream, shared, permit).await;
                     }
                 });
             }
@@ -138,227 +194,446 @@ async fn accept_loop(
     }
 }
 
-/// Serves the connection if it got a slot; else answers 503 without reading a request (the
+/// Serves the connection if it got a slot; else answers `503` without reading a request (the
 /// client sees an answer, not a hang or a reset) and closes it.
-async fn serve_or_refuse<S: AsyncRead + AsyncWrite + Unpin>(
-    mut conn: Conn<S>,
-    shared: Arc<Shared>,
-    permit: Option<OwnedSemaphorePermit>,
-) {
+async fn serve_or_refuse<S>(mut io: S, shared: Arc<Shared>, permit: Option<OwnedSemaphorePermit>)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     match permit {
-        Some(_permit) => serve(conn, shared).await,
+        Some(_permit) => serve(io, shared).await,
         None => {
             let why = format!(
                 "the sandbox serves at most {} connections at once; try again",
                 shared.max_connections
             );
-            refuse(&mut conn, &shared, "-", "-", 503, &why, false).await;
+            let response = reject(StatusCode::SERVICE_UNAVAILABLE, "SERVICE_UNAVAILABLE", why);
+            if shared.log_requests {
+                eprintln!("{}", Summary::new("-", "-", &response, None));
+            }
+            let mut bytes = head_bytes(&response, response.body().len());
+            bytes.extend_from_slice(response.body());
+            if write_bounded(&mut io, &bytes).await {
+                linger(&mut io).await;
+            }
         }
     }
 }
 
-/// Serves requests on one connection until it closes or must be closed.
-async fn serve<S: AsyncRead + AsyncWrite + Unpin>(mut conn: Conn<S>, shared: Arc<Shared>) {
+/// What the service asked the connection to do at the byte level once hyper is done.
+enum Wire {
+    /// Close without another byte (and, over TLS, without `close_notify`).
+    Drop,
+    /// Write these bytes, then close: gracefully (`shutdown`) or abruptly (drop).
+    Write { bytes: Vec<u8>, graceful: bool },
+}
+
+/// Per connection: what the service decided beyond the response it returned.
+#[derive(Default)]
+struct ConnState {
+    /// Swallow whatever hyper writes from now on (a byte-level fault is armed).
+    swallow: AtomicBool,
+    wire: Mutex<Option<Wire>>,
+    /// A refusal was answered: read and discard for a moment before closing.
+    linger: AtomicBool,
+}
+
+impl ConnState {
+    fn arm(&self, wire: Wire) {
+        self.swallow.store(true, Ordering::SeqCst);
+        *self.wire.lock().unwrap_or_else(|p| p.into_inner()) = Some(wire);
+    }
+
+    fn take_wire(&self) -> Option<Wire> {
+        self.wire.lock().unwrap_or_else(|p| p.into_inner()).take()
+    }
+}
+
+/// The connection's I/O as hyper sees it: everything passes through, except that once a
+/// byte-level fault is armed, hyper's writes are swallowed (reported written, never sent).
+struct Tap<S> {
+    inner: S,
+    state: Arc<ConnState>,
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Tap<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Tap<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        if self.state.swallow.load(Ordering::SeqCst) {
+            return Poll::Ready(Ok(buf.len()));
+        }
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if self.state.swallow.load(Ordering::SeqCst) {
+            return Poll::Ready(Ok(()));
+        }
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if self.state.swallow.load(Ordering::SeqCst) {
+            return Poll::Ready(Ok(()));
+        }
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+/// Serves requests on one connection with hyper, then closes it the way the last answer
+/// asked.
+async fn serve<S>(io: S, shared: Arc<Shared>)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let state = Arc::new(ConnState::default());
+    let tap = Tap {
+        inner: io,
+        state: Arc::clone(&state),
+    };
+    let service = {
+        let (shared, state) = (Arc::clone(&shared), Arc::clone(&state));
+        service_fn(move |request| {
+            let answer = answer(request, Arc::clone(&shared), Arc::clone(&state));
+            Box::pin(answer) as Pin<Box<dyn Future<Output = _> + Send>>
+        })
+    };
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(IDLE_TIMEOUT)
+        // The request line and headers; also the limit of chunked trailers.
+        .max_header_size(MAX_HEAD_BYTES)
+        .max_headers(MAX_HEADERS)
+        // A head that has not ended within the limit is refused as soon as that is certain.
+        .max_buf_size(MAX_HEAD_BYTES + 1)
+        // Answers depend on nothing but the request and the sandbox clock.
+        .auto_date_header(false)
+        .keep_alive(true);
+    let mut connection = builder.serve_connection(TokioIo::new(tap), service);
+    let ended = poll_fn(|cx| connection.poll_without_shutdown(cx)).await;
+    let mut io = connection.into_parts().io.into_inner().inner;
+    match state.take_wire() {
+        Some(Wire::Drop) => {}
+        Some(Wire::Write { bytes, graceful }) => {
+            if write_bounded(&mut io, &bytes).await && graceful {
+                let _ = tokio::time::timeout(LINGER, io.shutdown()).await;
+            }
+        }
+        // A refusal (by hyper, for a head it could not read, or by the service): the client
+        // may still be sending.
+        None if ended.is_err() || state.linger.load(Ordering::SeqCst) => linger(&mut io).await,
+        None => {
+            let _ = tokio::time::timeout(LINGER, io.shutdown()).await;
+        }
+    }
+}
+
+/// Writes and flushes `bytes` within the idle timeout; whether that worked.
+async fn write_bounded<S: AsyncWrite + Unpin>(io: &mut S, bytes: &[u8]) -> bool {
+    let write = async {
+        io.write_all(bytes).await?;
+        io.flush().await
+    };
+    matches!(tokio::time::timeout(IDLE_TIMEOUT, write).await, Ok(Ok(())))
+}
+
+/// After a refusal: stop writing, then read and discard what the client still sends for a
+/// moment, so that it sees the answer rather than a connection reset.
+async fn linger<S: AsyncRead + AsyncWrite + Unpin>(io: &mut S) {
+    let deadline = tokio::time::Instant::now() + LINGER;
+    let _ = tokio::time::timeout_at(deadline, io.shutdown()).await;
+    let mut discarded = 0usize;
+    let mut chunk = [0u8; 16 * 1024];
+    while discarded < 16 * MAX_BODY_BYTES {
+        match tokio::time::timeout_at(deadline, io.read(&mut chunk)).await {
+            Ok(Ok(n)) if n > 0 => discarded += n,
+            _ => break,
+        }
+    }
+}
+
+/// Why a request body was not read to its end.
+enum BodyError {
+    /// Answer this refusal and close.
+    Refuse(StatusCode, &'static str, String),
+    /// The client left or stalled: close without an answer.
+    Gone,
+}
+
+/// Reads a request body within the body cap and the shared budget. A body announced by
+/// `Content-Length` is held against the budget before it is read (so that a refusal comes
+/// before the client sends it, and before hyper sends `100 Continue`); a chunked one, chunk by
+/// chunk.
+async fn read_body(
+    mut body: Incoming,
+    limits: &Limits,
+) -> Result<(Vec<u8>, Reservation), BodyError> {
+    let too_large = || {
+        BodyError::Refuse(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "BODY_TOO_LARGE",
+            format!("request body larger than {} bytes", limits.max_body),
+        )
+    };
+    let busy = || {
+        BodyError::Refuse(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "SERVICE_UNAVAILABLE",
+            format!(
+                "the sandbox holds its limit of {} request-body bytes; try again",
+                limits.budget.limit
+            ),
+        )
+    };
+    let mut held = Reservation::new(&limits.budget);
+    let announced = body
+        .size_hint()
+        .exact()
+        .map(|n| usize::try_from(n).unwrap_or(usize::MAX));
+    if let Some(n) = announced {
+        if n > limits.max_body {
+            return Err(too_large());
+        }
+        if !held.grow(n) {
+            return Err(busy());
+        }
+    }
+    let mut bytes = Vec::with_capacity(announced.unwrap_or(0));
     loop {
-        let head = match conn.read_head().await {
-            Ok(Some(head)) => head,
-            Ok(None) | Err(ReadError::Closed) => return,
-            Err(ReadError::Reject(status, why)) => {
-                refuse(&mut conn, &shared, "-", "-", status, &why, false).await;
-                return;
-            }
+        let frame = match tokio::time::timeout(IDLE_TIMEOUT, body.frame()).await {
+            Err(_) => return Err(BodyError::Gone),
+            Ok(None) => return Ok((bytes, held)),
+            Ok(Some(Err(e))) => return Err(framing_error(&e)),
+            Ok(Some(Ok(frame))) => frame,
         };
-        let route = Route::of(&head.path);
-        let token_endpoint = route == Route::Token;
-        if !token_endpoint {
-            shared.requests.fetch_add(1, Ordering::SeqCst);
-        }
-        let head_only = head.is_head();
-        let body = match conn.read_body(&head).await {
-            Ok(body) => body,
-            Err(ReadError::Closed) => return,
-            Err(ReadError::Reject(status, why)) => {
-                let (method, path) = (&head.method, &head.path);
-                refuse(&mut conn, &shared, method, path, status, &why, head_only).await;
-                return;
-            }
+        // Trailers are read (within hyper's limits) and ignored.
+        let Ok(data) = frame.into_data() else {
+            continue;
         };
-        let fault = shared.take_fault(token_endpoint);
-        if let Some(Fault::Delay(d)) = &fault {
-            tokio::time::sleep(*d).await;
+        if bytes.len().saturating_add(data.len()) > limits.max_body {
+            return Err(too_large());
         }
-        let keep_alive = head.keep_alive();
-        let response = shared.handle(&head, route, &body.bytes);
-        // The body is no longer needed: give its bytes back to the budget before writing.
-        drop(body);
-        if shared.log_requests {
-            log(&head.method, &head.path, &response, fault.as_ref());
+        if announced.is_none() && !held.grow(data.len()) {
+            return Err(busy());
         }
-        let written = match fault {
-            None | Some(Fault::Delay(_)) => {
-                write(&mut conn, &response, keep_alive, head_only).await
+        bytes.extend_from_slice(&data);
+    }
+}
+
+/// What a body that hyper could not read means: the client left, trailers over the head
+/// limits (431, like a head), or bad framing (400).
+fn framing_error(error: &hyper::Error) -> BodyError {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(error);
+    while let Some(cause) = source {
+        if let Some(io) = cause.downcast_ref::<io::Error>() {
+            if io.kind() == io::ErrorKind::UnexpectedEof {
+                return BodyError::Gone;
             }
-            Some(Fault::DropConnection) => return,
-            Some(Fault::InternalServerError) => {
-                let r = Response {
-                    status: 500,
-                    content_type: "text/plain",
-                    headers: Vec::new(),
-                    body: b"Internal Server Error".to_vec(),
-                };
-                write(&mut conn, &r, keep_alive, head_only).await
-            }
-            Some(Fault::Garbage) => {
-                let r = Response::json(
-                    200,
-                    b"<html><body><h1>502 Bad Gateway</h1>not JSON</body></html>".to_vec(),
+            let why = io.to_string();
+            // hyper's words for trailers over `max_header_size` or `max_headers`.
+            if why.contains("trailers") && (why.contains("limit") || why.contains("overflow")) {
+                return BodyError::Refuse(
+                    StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                    "HEADERS_TOO_LARGE",
+                    format!("chunked trailers over {MAX_HEAD_BYTES} bytes or {MAX_HEADERS} fields"),
                 );
-                write(&mut conn, &r, keep_alive, head_only).await
             }
-            Some(Fault::TruncatedJson) => {
-                let mut r = as_ok(response);
-                let half = char_floor(&r.body, r.body.len() / 2);
-                r.body.truncate(half);
-                write(&mut conn, &r, keep_alive, head_only).await
-            }
-            Some(Fault::CutConnectionMidBody) => {
-                let r = as_ok(response);
-                let half = r.body.len() / 2;
-                let mut bytes = r.head_bytes(false);
-                if !head_only {
-                    bytes.extend_from_slice(&r.body[..half]);
-                }
-                let _ = conn.io.write_all(&bytes).await;
-                let _ = conn.io.flush().await;
-                // Dropping the stream closes the socket (for TLS: without close_notify).
-                return;
-            }
-            Some(Fault::HugeBody(size)) => {
-                let r = pad(as_ok(response), size);
-                write(&mut conn, &r, keep_alive, head_only).await
-            }
-        };
-        if written.is_err() {
-            return;
+            return BodyError::Refuse(
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                format!("malformed request body framing: {why}"),
+            );
         }
-        if !keep_alive {
-            let _ = conn.io.shutdown().await;
-            return;
-        }
+        source = cause.source();
     }
+    if error.is_incomplete_message() || error.is_canceled() {
+        return BodyError::Gone;
+    }
+    BodyError::Refuse(
+        StatusCode::BAD_REQUEST,
+        "BAD_REQUEST",
+        format!("malformed request body: {error}"),
+    )
 }
 
-/// Answers a request that could not be read (or a connection over the limit), then closes
-/// the connection gracefully.
-async fn refuse<S: AsyncRead + AsyncWrite + Unpin>(
-    conn: &mut Conn<S>,
-    shared: &Shared,
-    method: &str,
-    path: &str,
-    status: u16,
-    why: &str,
-    head_only: bool,
-) {
-    let response = framing_error(status, why);
+/// Whether the client asked to keep the connection (HTTP/1.1 without `Connection: close`).
+fn keeps_alive(parts: &http::request::Parts) -> bool {
+    parts.version == Version::HTTP_11
+        && !parts.headers.get_all(header::CONNECTION).iter().any(|v| {
+            v.to_str()
+                .is_ok_and(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case("close")))
+        })
+}
+
+/// hyper's service: reads the body under the limits, asks the gateway, performs the answer.
+async fn answer(
+    request: http::Request<Incoming>,
+    shared: Arc<Shared>,
+    conn: Arc<ConnState>,
+) -> Result<http::Response<Full<Bytes>>, Infallible> {
+    let (parts, body) = request.into_parts();
+    let head_only = parts.method == Method::HEAD;
+    let keep_alive = keeps_alive(&parts);
+    let (body, held) = match read_body(body, &shared.limits).await {
+        Ok(read) => read,
+        Err(BodyError::Gone) => {
+            conn.arm(Wire::Drop);
+            return Ok(throwaway());
+        }
+        Err(BodyError::Refuse(status, code, why)) => {
+            let path = parts.uri.path();
+            let refusal = shared.gateway.refused(path, status, code, &why);
+            if shared.log_requests {
+                eprintln!(
+                    "{}",
+                    Summary::new(parts.method.as_str(), path, &refusal, None)
+                );
+            }
+            conn.linger.store(true, Ordering::SeqCst);
+            return Ok(to_hyper(refusal, Some(false)));
+        }
+    };
+    let request = http::Request::from_parts(parts, body);
+    let (answer, summary) = shared.gateway.exchange(&request, shared.clock.now());
+    // The body is no longer needed: give its bytes back to the budget before answering.
+    drop(request);
+    drop(held);
     if shared.log_requests {
-        log(method, path, &response, None);
+        eprintln!("{summary}");
     }
-    if write(conn, &response, false, head_only).await.is_ok() {
-        conn.linger().await;
+    let keep = Some(keep_alive);
+    match answer {
+        Answer::Response(response) => Ok(to_hyper(response, keep)),
+        Answer::Delayed { delay, response } => {
+            tokio::time::sleep(delay).await;
+            Ok(to_hyper(response, keep))
+        }
+        Answer::Close => {
+            conn.arm(Wire::Drop);
+            Ok(throwaway())
+        }
+        Answer::CutMidBody(response) => {
+            let mut bytes = head_bytes(&response, response.body().len());
+            if !head_only {
+                bytes.extend_from_slice(&response.body()[..response.body().len() / 2]);
+            }
+            conn.arm(Wire::Write {
+                bytes,
+                graceful: false,
+            });
+            Ok(throwaway())
+        }
+        Answer::Raw(bytes) => {
+            conn.arm(Wire::Write {
+                bytes,
+                graceful: true,
+            });
+            Ok(throwaway())
+        }
     }
 }
 
-/// Writes `response`; for a `HEAD` (`head_only`), its head alone, `Content-Length` and all.
-async fn write<S: AsyncWrite + Unpin>(
-    conn: &mut Conn<S>,
-    response: &Response,
-    keep_alive: bool,
-    head_only: bool,
-) -> io::Result<()> {
-    let mut bytes = response.head_bytes(keep_alive);
-    if !head_only {
-        bytes.extend_from_slice(&response.body);
-    }
-    conn.io.write_all(&bytes).await?;
-    conn.io.flush().await
-}
-
-/// The response as an HTTP 200 (faults that mangle the body always say 200).
-fn as_ok(mut response: Response) -> Response {
-    response.status = 200;
-    response.headers.clear();
+/// The response hyper writes (and the tap swallows) when a byte-level fault is armed; it ends
+/// the connection, so that the server gets the I/O back.
+fn throwaway() -> http::Response<Full<Bytes>> {
+    let mut response = http::Response::new(Full::new(Bytes::new()));
+    response
+        .headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
     response
 }
 
-/// The largest index ≤ `at` that does not split a UTF-8 sequence.
-fn char_floor(body: &[u8], at: usize) -> usize {
-    let mut i = at.min(body.len());
-    while i > 0 && i < body.len() && (body[i] & 0xC0) == 0x80 {
-        i -= 1;
+/// `response` for hyper, with `Content-Length` (kept on `HEAD` answers too), `Server`, and a
+/// `Connection` header when `keep_alive` says so (`None`: leave it to hyper).
+fn to_hyper(response: Reply, keep_alive: Option<bool>) -> http::Response<Full<Bytes>> {
+    let (mut parts, body) = response.into_parts();
+    parts
+        .headers
+        .insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
+    parts
+        .headers
+        .insert(header::SERVER, HeaderValue::from_static("chinaums-sandbox"));
+    match keep_alive {
+        Some(true) => {
+            parts
+                .headers
+                .insert(header::CONNECTION, HeaderValue::from_static("keep-alive"));
+        }
+        Some(false) => {
+            parts
+                .headers
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
+        None => {}
     }
-    i
+    http::Response::from_parts(parts, Full::new(Bytes::from(body)))
 }
 
-/// The JSON object in `response` grown to about `size` bytes with a `"padding"` field.
-fn pad(mut response: Response, size: usize) -> Response {
-    let body = &mut response.body;
-    if body.last() != Some(&b'}') || body.len() < 2 {
-        *body = b"{}".to_vec();
+/// The raw writer: a status line and headers announcing `length` body bytes, then
+/// `Connection: close` (every raw answer ends its connection).
+fn head_bytes(response: &Reply, length: usize) -> Vec<u8> {
+    let status = response.status();
+    let mut head = format!(
+        "HTTP/1.1 {} {}\r\n",
+        status.as_str(),
+        status.canonical_reason().unwrap_or("Unknown")
+    )
+    .into_bytes();
+    for (name, value) in response.headers() {
+        if name == header::CONTENT_LENGTH || name == header::CONNECTION {
+            continue;
+        }
+        head.extend_from_slice(name.as_str().as_bytes());
+        head.extend_from_slice(b": ");
+        head.extend_from_slice(value.as_bytes());
+        head.extend_from_slice(b"\r\n");
     }
-    let comma = body.len() > 2;
-    // `,"padding":""` is 13 bytes (12 without the comma).
-    let needed = size.saturating_sub(body.len() + 12 + usize::from(comma));
-    body.pop();
-    if comma {
-        body.push(b',');
-    }
-    body.extend_from_slice(b"\"padding\":\"");
-    body.extend(std::iter::repeat_n(b'x', needed));
-    body.extend_from_slice(b"\"}");
-    response
-}
-
-fn log(method: &str, path: &str, response: &Response, fault: Option<&Fault>) {
-    let code = serde_json::from_slice::<serde_json::Value>(&response.body)
-        .ok()
-        .and_then(|v| v.get("errCode").and_then(|c| c.as_str()).map(str::to_owned))
-        .unwrap_or_default();
-    match fault {
-        Some(fault) => eprintln!(
-            "{method} {path} -> {} {code} (fault: {fault:?})",
-            response.status
-        ),
-        None => eprintln!("{method} {path} -> {} {code}", response.status),
-    }
+    head.extend_from_slice(
+        format!(
+            "content-length: {length}\r\nserver: chinaums-sandbox\r\nconnection: close\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    head
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::endpoints::{JSON, reply};
 
     #[test]
-    fn padding_keeps_json_valid_and_reaches_the_size() {
-        let r = pad(
-            Response::json(200, br#"{"errCode":"SUCCESS"}"#.to_vec()),
-            5000,
-        );
-        let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
-        assert_eq!(v["errCode"], "SUCCESS");
-        assert_eq!(r.body.len(), 5000);
-        let r = pad(Response::json(200, b"{}".to_vec()), 100);
-        assert!(serde_json::from_slice::<serde_json::Value>(&r.body).is_ok());
-        assert_eq!(r.body.len(), 100);
-        // Smaller than the answer: the answer stays whole, with an empty padding.
-        let r = pad(Response::json(200, br#"{"a":1}"#.to_vec()), 1);
-        assert_eq!(r.body, br#"{"a":1,"padding":""}"#);
+    fn raw_heads_announce_the_length_and_close() {
+        let mut r = reply(StatusCode::OK, JSON, b"{}".to_vec());
+        r.headers_mut()
+            .insert(header::CONTENT_LENGTH, HeaderValue::from(99));
+        let head = String::from_utf8(head_bytes(&r, 10)).unwrap();
+        assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
+        assert!(head.contains("content-type: application/json;charset=UTF-8\r\n"));
+        assert!(head.contains("content-length: 10\r\n"));
+        assert!(!head.contains("99"));
+        assert!(head.ends_with("connection: close\r\n\r\n"));
     }
 
     #[test]
-    fn cuts_on_char_boundaries() {
-        let s = "ab订单".as_bytes();
-        assert_eq!(char_floor(s, 3), 2);
-        assert_eq!(char_floor(s, 5), 5);
-        assert_eq!(char_floor(s, 100), s.len());
-        assert_eq!(char_floor(s, 0), 0);
+    fn the_clock_moves_forward_only_when_told() {
+        let clock = Clock::default();
+        let before = clock.now();
+        clock.advance(Duration::from_secs(3600));
+        assert!(clock.now() >= before + Duration::from_secs(3600));
     }
 }

@@ -83,7 +83,7 @@ fn spawn(args: &[&str]) -> Running {
             .stdout
             .recv_timeout(left)
             .unwrap_or_else(|e| panic!("no full banner ({e}): {:?}", running.banner));
-        let done = line.starts_with("endpoints:");
+        let done = line.starts_with("Ctrl-C to stop");
         running.banner.push(line);
         if done {
             return running;
@@ -156,9 +156,21 @@ fn prints_url_credentials_and_demo_orders_serves_and_stops_on_ctrl_c() {
         "tid=88880001",
         "instMid=YUEDANDEFAULT",
         "status=TRADE_SUCCESS",
-        "totalAmount=\"100\"",
+        "totalAmount=100",
     ] {
         assert!(paid.contains(part), "{part} in {paid}");
+    }
+    // Every endpoint of the route table, one per line.
+    for endpoint in chinaums_sandbox::endpoints() {
+        let line = format!("  {endpoint} ");
+        assert!(
+            running
+                .banner
+                .iter()
+                .any(|l| l.starts_with(&line) && l.ends_with(endpoint.what)),
+            "{endpoint} in {:?}",
+            running.banner
+        );
     }
     assert_eq!(
         running
@@ -200,6 +212,8 @@ fn custom_credentials_tls_and_quiet() {
         "--ca-out",
         ca.to_str().unwrap(),
         "--quiet",
+        "--seed-demo",
+        "--amounts-as-strings",
     ]);
     assert!(running.base_url().starts_with("https://127.0.0.1:"));
     assert_eq!(running.value("appId:"), "my-app");
@@ -212,7 +226,12 @@ fn custom_credentials_tls_and_quiet() {
             .iter()
             .any(|l| l.contains("BEGIN CERTIFICATE"))
     );
-    assert!(!running.banner.iter().any(|l| l.contains("merOrderId=")));
+    let paid = running
+        .banner
+        .iter()
+        .find(|l| l.contains(DEMO_PAID_ORDER))
+        .unwrap();
+    assert!(paid.contains("totalAmount=\"100\""), "{paid}");
     let (success, _, err) = running.interrupt();
     assert!(success);
     assert!(err.is_empty(), "{err}");

@@ -1,6 +1,10 @@
-//! The sandbox under hostile or sloppy clients: HEAD answers, strict chunk framing, head and
-//! trailer limits, and the configurable bounds on connections and buffered bodies. Limits are
-//! tested with small configured values, never by measuring memory or time.
+//! The sandbox under hostile or sloppy clients: HEAD answers, chunk framing, head and trailer
+//! limits, and the configurable bounds on connections and buffered bodies. Limits are tested
+//! with small configured values, never by measuring memory or time.
+//!
+//! HTTP parsing is hyper's: a head it cannot read is refused by hyper itself, with the status
+//! alone (an empty body) and without reaching the gateway (so it is not counted); bodies it
+//! cannot read are refused by the sandbox with a JSON `errCode`.
 
 mod common;
 
@@ -96,15 +100,22 @@ fn chunk_sizes_are_hex_digits_only() {
         format!("\t{size}"),
         format!("-{size}"),
         format!("0x{size}"),
-        format!("{size} "),
-        format!("{size}\t"),
         format!("{size}x"),
         ";ext".to_owned(),
-        format!("{size};\x01"),
     ] {
         let raw = answered_then_closed(&sandbox, &with_size_line(&bad));
         assert_eq!(raw.status, 400, "{bad:?}");
         assert_eq!(raw.err_code(), "BAD_REQUEST", "{bad:?}");
+    }
+    // hyper tolerates whitespace after the size and control bytes in an extension; the size
+    // itself is still read strictly, so the body is framed as sent.
+    for tolerated in [
+        format!("{size} "),
+        format!("{size}\t"),
+        format!("{size};\x01"),
+    ] {
+        let raw = send_raw(&sandbox, &with_size_line(&tolerated));
+        assert_eq!(raw.err_code(), "SUCCESS", "{tolerated:?}");
     }
 }
 
@@ -118,14 +129,18 @@ fn transfer_encoding_on_http_1_0_is_refused() {
     bytes.extend_from_slice(b"\r\n0\r\n\r\n");
     let raw = answered_then_closed(&sandbox, &bytes);
     assert_eq!(raw.status, 400);
-    assert_eq!(raw.err_code(), "BAD_REQUEST");
+    assert!(raw.body.is_empty(), "refused by hyper, before the gateway");
     // Also with a Content-Length beside it, and for any coding.
     let raw = answered_then_closed(
         &sandbox,
         b"POST /v1/netpay/query HTTP/1.0\r\nTransfer-Encoding: gzip\r\nContent-Length: 2\r\n\r\n{}",
     );
     assert_eq!(raw.status, 400);
-    assert_eq!(sandbox.request_count(), 2);
+    assert_eq!(
+        sandbox.request_count(),
+        0,
+        "heads hyper refuses are not counted"
+    );
     // The same request over HTTP/1.1 is fine.
     let (head, body) = chunked_query(&sandbox, "HTTP/1.1");
     let mut bytes = head.into_bytes();
@@ -155,8 +170,14 @@ fn a_head_over_64_kib_is_431_even_when_complete() {
     for size in [64 * 1024 + 1, 70_000, 80 * 1024, 200 * 1024] {
         let raw = answered_then_closed(&sandbox, &head_of_size(size));
         assert_eq!(raw.status, 431, "{size}");
-        assert_eq!(raw.err_code(), "HEADERS_TOO_LARGE");
+        assert!(raw.body.is_empty(), "refused by hyper, before the gateway");
     }
+    // Over 100 fields, however short.
+    let mut many = b"POST /v1/netpay/query HTTP/1.1\r\nContent-Length: 2\r\n".to_vec();
+    many.extend_from_slice(&b"X: 1\r\n".repeat(100));
+    many.extend_from_slice(b"\r\n{}");
+    assert_eq!(answered_then_closed(&sandbox, &many).status, 431);
+    assert_eq!(sandbox.request_count(), 0);
     // Exactly 64 KiB is read (and then fails authentication).
     let raw = send_raw(&sandbox, &head_of_size(64 * 1024));
     assert_eq!(raw.status, 401);
@@ -173,7 +194,7 @@ fn with_trailers(sandbox: &Sandbox, trailers: &str) -> Vec<u8> {
 }
 
 #[test]
-fn trailers_count_into_the_head_limit() {
+fn trailers_have_the_head_limits_of_their_own() {
     let sandbox = Sandbox::start_demo().unwrap();
     let raw = send_raw(&sandbox, &with_trailers(&sandbox, "T: 1\r\nU: 2\r\n"));
     assert_eq!(raw.err_code(), "SUCCESS");

@@ -99,7 +99,7 @@ fn demo_orders_answer_with_status_amounts_and_the_documented_field_set() {
         (
             DEMO_PAID_ORDER,
             "TRADE_SUCCESS",
-            json!("100"),
+            json!(100),
             PaymentState::Paid,
         ),
         (
@@ -168,38 +168,72 @@ fn demo_orders_answer_with_status_amounts_and_the_documented_field_set() {
 }
 
 #[test]
-fn amounts_follow_the_orders_shape() {
+fn amounts_are_numbers_by_default() {
     let sandbox = Sandbox::start_demo().unwrap();
     let paid = send(&sandbox, &signed_query(&sandbox, DEMO_PAID_ORDER)).json();
-    // Strings, except invoiceAmount, which the official documentation's example sends as a
-    // number.
-    for field in [
-        "totalAmount",
-        "buyerPayAmount",
-        "receiptAmount",
-        "couponAmount",
-    ] {
-        assert!(paid[field].is_string(), "{field}: {paid}");
-    }
-    assert_eq!(paid["invoiceAmount"], json!(100));
-    assert_eq!(paid["payTime"], "2024-01-01 12:00:05");
-    assert_eq!(paid["settleDate"], "2024-01-01");
-    assert_eq!(paid["targetSys"], "WXPay");
-    assert_eq!(paid["billFunds"], "现金:100");
-    let unpaid = send(&sandbox, &signed_query(&sandbox, DEMO_UNPAID_ORDER)).json();
     for field in [
         "totalAmount",
         "buyerPayAmount",
         "receiptAmount",
         "invoiceAmount",
+        "couponAmount",
     ] {
-        assert!(unpaid[field].is_u64(), "{field}: {unpaid}");
+        assert!(paid[field].is_u64(), "{field}: {paid}");
     }
+    assert_eq!(paid["totalAmount"], json!(100));
+    assert_eq!(paid["payTime"], "2024-01-01 12:00:05");
+    assert_eq!(paid["settleDate"], "2024-01-01");
+    assert_eq!(paid["targetSys"], "WXPay");
+    assert_eq!(paid["billFunds"], "现金:100");
+    let unpaid = send(&sandbox, &signed_query(&sandbox, DEMO_UNPAID_ORDER)).json();
     assert_eq!(unpaid["buyerPayAmount"], json!(0));
     assert_eq!(unpaid["payTime"], "");
     let refunded = send(&sandbox, &signed_query(&sandbox, DEMO_REFUNDED_ORDER)).json();
     assert_eq!(refunded["refundAmount"], json!(880));
     assert_eq!(refunded["targetSys"], "Alipay 2.0");
+}
+
+/// With `amounts_as_strings`, every amount is a numeric string, like the official
+/// documentation's example, except `invoiceAmount`, which that example sends as a number; the
+/// core reads both.
+#[test]
+fn amounts_as_strings_like_the_documentation_example() {
+    let sandbox = Sandbox::builder()
+        .seed_demo(true)
+        .amounts_as_strings(true)
+        .start()
+        .unwrap();
+    let raw = send(&sandbox, &signed_query(&sandbox, DEMO_PAID_ORDER));
+    let paid = raw.json();
+    for field in [
+        "totalAmount",
+        "buyerPayAmount",
+        "receiptAmount",
+        "couponAmount",
+        "couponMerchantContribute",
+        "couponOtherContribute",
+        "yxlmAmount",
+    ] {
+        assert!(paid[field].is_string(), "{field}: {paid}");
+    }
+    assert_eq!(paid["totalAmount"], "100");
+    assert_eq!(paid["invoiceAmount"], json!(100));
+    let answer = client(&sandbox)
+        .parse::<PaymentQuery>(&raw.to_http())
+        .unwrap();
+    assert_eq!(answer.total_amount, Some(Fen(100)));
+    let refunded = send(&sandbox, &signed_query(&sandbox, DEMO_REFUNDED_ORDER)).json();
+    assert_eq!(refunded["refundAmount"], "880");
+    // One order can ask for strings on its own, too.
+    let plain = Sandbox::start_demo().unwrap();
+    plain.insert_order(Order {
+        amounts_as_strings: true,
+        ..Order::new("3194STRINGS00001", Fen(7), TradeStatus::TradeSuccess)
+    });
+    let json = send(&plain, &signed_query(&plain, "3194STRINGS00001")).json();
+    assert_eq!(json["totalAmount"], "7");
+    let json = send(&plain, &signed_query(&plain, DEMO_PAID_ORDER)).json();
+    assert_eq!(json["totalAmount"], json!(100));
 }
 
 #[test]
@@ -500,8 +534,8 @@ fn field_rule_violations_are_bad_request() {
             "merOrderId: is required",
         ),
         (
-            json!({"requestTimestamp": "20240101120000", "mid": DEMO_MID, "tid": DEMO_TID, "instMid": DEMO_INST_MID, "merOrderId": DEMO_PAID_ORDER}),
-            "requestTimestamp: must be yyyy-MM-dd HH:mm:ss",
+            json!({"requestTimestamp": "2024/01/01 12:00:00", "mid": DEMO_MID, "tid": DEMO_TID, "instMid": DEMO_INST_MID, "merOrderId": DEMO_PAID_ORDER}),
+            "requestTimestamp: must be yyyy-MM-dd HH:mm:ss (or yyyyMMddHHmmss)",
         ),
         (
             json!({"requestTimestamp": now, "mid": DEMO_MID, "tid": 88880001, "instMid": DEMO_INST_MID, "merOrderId": DEMO_PAID_ORDER}),
@@ -522,6 +556,31 @@ fn field_rule_violations_are_bad_request() {
         assert_eq!(json["errCode"], "BAD_REQUEST", "{message}");
         assert_eq!(json["errMsg"], message);
     }
+}
+
+/// Some maintained clients send `requestTimestamp` in the compact `yyyyMMddHHmmss`; the
+/// platform takes it, so the sandbox does, with the same freshness check.
+#[test]
+fn a_compact_request_timestamp_is_accepted() {
+    let sandbox = Sandbox::start_demo().unwrap();
+    let client = client(&sandbox);
+    let body = |stamp: String| {
+        let body = json!({"requestTimestamp": stamp, "mid": DEMO_MID, "tid": DEMO_TID,
+            "instMid": DEMO_INST_MID, "merOrderId": DEMO_PAID_ORDER});
+        client
+            .sign_request(PATH, serde_json::to_vec(&body).unwrap())
+            .unwrap()
+    };
+    let now = chinaums::types::time::auth_timestamp(sandbox.now());
+    assert_eq!(now.len(), 14);
+    let json = send(&sandbox, &body(now)).json();
+    assert_eq!(json["errCode"], "SUCCESS", "{json}");
+    assert_eq!(json["status"], "TRADE_SUCCESS");
+    let stale = chinaums::types::time::auth_timestamp(sandbox.now() - Duration::from_secs(3600));
+    assert_eq!(
+        send(&sandbox, &body(stale)).err_code(),
+        "ABNORMAL_REQUEST_TIME"
+    );
 }
 
 #[test]
@@ -923,6 +982,131 @@ fn bad_token_requests_are_refused_with_http_200() {
     assert_eq!(sandbox.valid_token_count(), 0);
 }
 
+/// A token request without `signMethod` is signed the legacy way: lowercase hex of
+/// SHA-1(appId ‖ timestamp ‖ nonce ‖ appKey). This one is computed here by hand, with the
+/// values of a known answer (Python's `hashlib.sha1`).
+#[test]
+fn a_token_request_without_sign_method_is_checked_as_legacy_sha1() {
+    let app_id = "10037e6f6a4e6da4016a670fd4530012";
+    let app_key = "f7a74b6c02ae4e1e94aaba311c04acf2";
+    let sandbox = Sandbox::builder()
+        .app_id(app_id)
+        .app_key(app_key)
+        .seed_demo(true)
+        .start()
+        .unwrap();
+    // The known answer is signed at 2024-01-01 12:00:00 Beijing time, long past: a sandbox
+    // that accepts a very wide skew takes it.
+    let skewed = Sandbox::builder()
+        .app_id(app_id)
+        .app_key(app_key)
+        .max_skew(Duration::from_secs(100 * 365 * 24 * 3600))
+        .start()
+        .unwrap();
+    let body = |sign_method: Option<&str>, signature: &str| {
+        let mut body = json!({
+            "appId": app_id,
+            "timestamp": "20240101120000",
+            "nonce": "0123456789abcdef0123456789abcdef",
+            "signature": signature,
+        });
+        if let Some(method) = sign_method {
+            body["signMethod"] = json!(method);
+        }
+        post(&skewed, token::PATH, serde_json::to_vec(&body).unwrap())
+    };
+    let legacy = "88965ee683ba2b93d2fd9573d6e7624c6736fb55";
+    let sha256 = token::signature(
+        app_id,
+        "20240101120000",
+        "0123456789abcdef0123456789abcdef",
+        app_key,
+    );
+    let json = send(&skewed, &body(None, legacy)).json();
+    assert_eq!(json["errCode"], "0000", "{json}");
+    assert!(json["accessToken"].is_string());
+    // Each signature only under its own method.
+    assert_eq!(send(&skewed, &body(None, &sha256)).err_code(), "BAD_SIGN");
+    assert_eq!(
+        send(&skewed, &body(Some("SHA256"), legacy)).err_code(),
+        "BAD_SIGN"
+    );
+    assert_eq!(
+        send(&skewed, &body(Some("SHA256"), &sha256)).err_code(),
+        "0000"
+    );
+    assert_eq!(skewed.token_fetch_count(), 2);
+    // At the sandbox's own time, a legacy-signed request gets a token that business calls
+    // accept.
+    let timestamp = chinaums::types::time::auth_timestamp(sandbox.now());
+    let nonce = "legacy-client-nonce";
+    let signature = sha1_hex(&format!("{app_id}{timestamp}{nonce}{app_key}"));
+    let body =
+        json!({"appId": app_id, "timestamp": timestamp, "nonce": nonce, "signature": signature});
+    let json = send(
+        &sandbox,
+        &post(&sandbox, token::PATH, serde_json::to_vec(&body).unwrap()),
+    )
+    .json();
+    assert_eq!(json["errCode"], "0000", "{json}");
+    let access = json["accessToken"].as_str().unwrap();
+    let raw = send(&sandbox, &token_query(&sandbox, access, DEMO_PAID_ORDER));
+    assert_eq!(raw.err_code(), "SUCCESS");
+}
+
+/// SHA-1 (FIPS 180-4) in a few lines, so that the test does not check the sandbox's legacy
+/// signature with the sandbox's own code.
+fn sha1_hex(message: &str) -> String {
+    let mut h: [u32; 5] = [0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0];
+    let mut data = message.as_bytes().to_vec();
+    let bits = (data.len() as u64) * 8;
+    data.push(0x80);
+    while data.len() % 64 != 56 {
+        data.push(0);
+    }
+    data.extend_from_slice(&bits.to_be_bytes());
+    for block in data.chunks(64) {
+        let mut w = [0u32; 80];
+        for (i, word) in block.chunks(4).enumerate() {
+            w[i] = u32::from_be_bytes([word[0], word[1], word[2], word[3]]);
+        }
+        for i in 16..80 {
+            w[i] = (w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16]).rotate_left(1);
+        }
+        let [mut a, mut b, mut c, mut d, mut e] = h;
+        for (i, wi) in w.iter().enumerate() {
+            let (f, k) = match i {
+                0..=19 => ((b & c) | (!b & d), 0x5A827999),
+                20..=39 => (b ^ c ^ d, 0x6ED9EBA1),
+                40..=59 => ((b & c) | (b & d) | (c & d), 0x8F1BBCDC),
+                _ => (b ^ c ^ d, 0xCA62C1D6),
+            };
+            let t = a
+                .rotate_left(5)
+                .wrapping_add(f)
+                .wrapping_add(e)
+                .wrapping_add(k)
+                .wrapping_add(*wi);
+            (e, d, c, b, a) = (d, c, b.rotate_left(30), a, t);
+        }
+        for (x, y) in h.iter_mut().zip([a, b, c, d, e]) {
+            *x = x.wrapping_add(y);
+        }
+    }
+    h.iter().map(|x| format!("{x:08x}")).collect()
+}
+
+#[test]
+fn the_test_sha1_matches_the_known_answer() {
+    assert_eq!(
+        sha1_hex(
+            "10037e6f6a4e6da4016a670fd4530012202401011200000123456789abcdef0123456789abcdeff7a74b6c02ae4e1e94aaba311c04acf2"
+        ),
+        "88965ee683ba2b93d2fd9573d6e7624c6736fb55"
+    );
+    assert_eq!(sha1_hex(""), "da39a3ee5e6b4b0d3255bfef95601890afd80709");
+}
+
 // ---------------------------------------------------------------------------------------
 // Faults
 
@@ -1034,6 +1218,79 @@ fn huge_body_is_valid_json_of_the_requested_size() {
     let json = raw.json();
     assert_eq!(json["errCode"], "SUCCESS");
     assert_eq!(json["status"], "TRADE_SUCCESS");
+}
+
+#[test]
+fn raw_bytes_replace_the_answer_then_the_connection_closes() {
+    let sandbox = Sandbox::start_demo().unwrap();
+    let bytes = b"HTTP/1.1 200 OK\r\ncontent-length: 10000000\r\n\r\nnot all".to_vec();
+    sandbox.inject_fault(Fault::Raw(bytes.clone()));
+    let mut stream = connect(&sandbox);
+    stream
+        .write_all(&request_bytes(&signed_query(&sandbox, DEMO_PAID_ORDER)))
+        .unwrap();
+    assert_eq!(
+        stream.read_to_close(),
+        bytes,
+        "exactly these bytes, then the close"
+    );
+    // Not HTTP at all.
+    sandbox.inject_fault(Fault::Raw(b"SSH-2.0-OpenSSH_9.6\r\n".to_vec()));
+    let mut stream = connect(&sandbox);
+    stream
+        .write_all(&request_bytes(&signed_query(&sandbox, DEMO_PAID_ORDER)))
+        .unwrap();
+    assert_eq!(stream.read_to_close(), b"SSH-2.0-OpenSSH_9.6\r\n");
+    assert_eq!(sandbox.request_count(), 2);
+    // One-shot.
+    assert_eq!(
+        send(&sandbox, &signed_query(&sandbox, DEMO_PAID_ORDER)).err_code(),
+        "SUCCESS"
+    );
+}
+
+#[test]
+fn redirects_name_their_location_and_keep_the_connection() {
+    let sandbox = Sandbox::start_demo().unwrap();
+    sandbox.inject_fault(Fault::Redirect {
+        status: 302,
+        location: "/elsewhere?from=query".into(),
+    });
+    let mut stream = connect(&sandbox);
+    let raw = stream.exchange(&signed_query(&sandbox, DEMO_PAID_ORDER));
+    assert_eq!(raw.status, 302);
+    assert_eq!(raw.header("location"), Some("/elsewhere?from=query"));
+    assert!(raw.body.is_empty());
+    // A well-formed message: the connection goes on.
+    let raw = stream.exchange(&signed_query(&sandbox, DEMO_PAID_ORDER));
+    assert_eq!(raw.err_code(), "SUCCESS");
+    assert_eq!(sandbox.connection_count(), 1);
+}
+
+/// The gateway sees the request target's query string (H5 redirect endpoints will need it) and
+/// every header, as the client sent them.
+#[test]
+fn the_gateway_sees_the_query_string_headers_and_body() {
+    let sandbox = Sandbox::start_demo().unwrap();
+    let mut request = signed_query(&sandbox, DEMO_PAID_ORDER);
+    *request.uri_mut() = format!("{}{PATH}?a=1&b=%E6%B5%8B", sandbox.base_url())
+        .parse()
+        .unwrap();
+    request
+        .headers_mut()
+        .insert("x-trace", "abc".parse().unwrap());
+    let raw = send(&sandbox, &request);
+    assert_eq!(raw.err_code(), "SUCCESS", "routed by path alone");
+    let seen = sandbox.last_request().unwrap();
+    assert_eq!(seen.method(), "POST");
+    assert_eq!(seen.uri().path(), PATH);
+    assert_eq!(seen.uri().query(), Some("a=1&b=%E6%B5%8B"));
+    assert_eq!(seen.headers()["x-trace"], "abc");
+    assert_eq!(
+        seen.headers()["authorization"],
+        request.headers()["authorization"]
+    );
+    assert_eq!(seen.body(), request.body());
 }
 
 #[test]
