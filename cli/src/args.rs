@@ -29,12 +29,12 @@ A command-line client for the ChinaUMS (银联商务) netpay open platform.
 
 `query` asks for the payment result of an order; `sign` prints the OPEN-BODY-SIG Authorization
 header the SDK would send, step by step; `sandbox` runs the local gateway emulator.
-Add --sandbox to any API command to run it against an in-process sandbox with demo orders, no
+`chinaums query --sandbox ...` runs the query against an in-process sandbox with demo orders, no
 credentials needed.";
 
 const ROOT_AFTER_LONG_HELP: &str = "\
 Examples:
-  chinaums --sandbox query 3194DEMOPAID0001
+  chinaums query --sandbox 3194DEMOPAID0001
   chinaums query --env test --mid 898201612345678 --tid 88880001 --inst-mid YUEDANDEFAULT \\
       3194202401011200000001          (credentials from CHINAUMS_APP_ID / CHINAUMS_APP_KEY)
   echo -n '{}' | chinaums sign --app-id my-app-id --verbose
@@ -53,15 +53,14 @@ Examples:
     args_override_self = true
 )]
 pub struct Cli {
-    /// Run the API command against an in-process sandbox (127.0.0.1, ephemeral port) seeded
-    /// with demo orders, using its credentials; --mid/--tid/--inst-mid default to the demo
-    /// merchant. --env, --app-id and --app-key are ignored.
-    #[arg(long, global = true)]
+    /// `query --sandbox`, also accepted before the subcommand (`chinaums --sandbox query ...`,
+    /// the form older examples use). Hidden, and not global, so that no other command's help
+    /// lists an option it refuses.
+    #[arg(long, hide = true)]
     pub sandbox: bool,
 
-    /// How API commands authenticate: `body-sig` (OPEN-BODY-SIG, every request signed) or
-    /// `token` (OPEN-ACCESS-TOKEN, a token fetched first). Default: body-sig.
-    #[arg(long, global = true, value_enum, value_name = "SCHEME")]
+    /// `query --auth`, also accepted before the subcommand; hidden like `--sandbox`.
+    #[arg(long, hide = true, value_enum, value_name = "SCHEME")]
     pub auth: Option<AuthArg>,
 
     /// The command.
@@ -84,8 +83,8 @@ pub enum Command {
             platform answers NO_ORDER.",
         after_long_help = format!(
             "Examples:\n  \
-            chinaums --sandbox query 3194DEMOPAID0001\n  \
-            chinaums --sandbox --auth token query --json 3194DEMOREFUND0001\n  \
+            chinaums query --sandbox 3194DEMOPAID0001\n  \
+            chinaums query --sandbox --auth token --json 3194DEMOREFUND0001\n  \
             export CHINAUMS_APP_ID=... CHINAUMS_APP_KEY=... CHINAUMS_ENV=test\n  \
             chinaums query --mid 898201612345678 --tid 88880001 --inst-mid YUEDANDEFAULT \\\n      \
             3194202401011200000001\n\n{EXIT_CODES_HELP}"
@@ -233,6 +232,17 @@ pub struct QueryArgs {
     /// Print the whole typed response as JSON instead of a summary.
     #[arg(long)]
     pub json: bool,
+
+    /// Run the query against an in-process sandbox (127.0.0.1, ephemeral port) seeded with
+    /// demo orders, using its credentials; --mid/--tid/--inst-mid default to the demo merchant.
+    /// --env, --app-id and --app-key are ignored.
+    #[arg(long)]
+    pub sandbox: bool,
+
+    /// How to authenticate: `body-sig` (OPEN-BODY-SIG, every request signed) or `token`
+    /// (OPEN-ACCESS-TOKEN, a token fetched first). Default: body-sig.
+    #[arg(long, value_enum, value_name = "SCHEME")]
+    pub auth: Option<AuthArg>,
 
     /// Connection options.
     #[command(flatten)]

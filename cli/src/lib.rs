@@ -50,9 +50,10 @@ where
 }
 
 fn dispatch(cli: &Cli) -> Result<String, CliError> {
-    let api_only = |what: &str| {
+    // `--sandbox`/`--auth` before the subcommand are accepted for `query` only.
+    let query_only = |what: &str| {
         CliError::usage(format!(
-            "{what} applies to API commands (query) only, not to `{}`",
+            "{what} applies to `query` only, not to `{}`",
             match cli.command {
                 Command::Sign(_) => "sign",
                 _ => "sandbox",
@@ -61,11 +62,13 @@ fn dispatch(cli: &Cli) -> Result<String, CliError> {
     };
     match &cli.command {
         Command::Query(args) => {
-            let auth = cli.auth.unwrap_or(AuthArg::BodySig).into();
-            query::run(args, cli.sandbox, auth)
+            // Given on both sides of `query`, the one after it (the later one) wins.
+            let sandbox = cli.sandbox || args.sandbox;
+            let auth = args.auth.or(cli.auth).unwrap_or(AuthArg::BodySig).into();
+            query::run(args, sandbox, auth)
         }
-        Command::Sign(_) | Command::Sandbox(_) if cli.sandbox => Err(api_only("--sandbox")),
-        Command::Sign(_) | Command::Sandbox(_) if cli.auth.is_some() => Err(api_only("--auth")),
+        Command::Sign(_) | Command::Sandbox(_) if cli.sandbox => Err(query_only("--sandbox")),
+        Command::Sign(_) | Command::Sandbox(_) if cli.auth.is_some() => Err(query_only("--auth")),
         Command::Sign(args) => sign::run(args),
         Command::Sandbox(args) => serve::run(args).map(|()| String::new()),
     }

@@ -411,7 +411,7 @@ fn help_documents_exit_codes_and_examples() {
             .stdout(predicate::str::contains("Exit codes:"))
             .stdout(predicate::str::contains("6  outcome unknown"))
             .stdout(predicate::str::contains(
-                "chinaums --sandbox query 3194DEMOPAID0001",
+                "chinaums query --sandbox 3194DEMOPAID0001",
             ));
     }
     chinaums()

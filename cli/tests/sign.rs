@@ -233,7 +233,7 @@ fn api_only_flags_are_refused() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains(
-            "--sandbox applies to API commands",
+            "--sandbox applies to `query` only",
         ));
 }
 
