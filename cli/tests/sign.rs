@@ -1,4 +1,4 @@
-//! `chinaums sign` against the known-answer vector KAT-5 (PROTOCOL.md §4).
+//! `chinaums sign` against the known-answer vector KAT-5.
 
 mod common;
 
