@@ -1,16 +1,14 @@
-//! Unit tests against tiny hand-written servers on 127.0.0.1 (no sandbox): what goes on the
-//! wire, what comes back, and how each transport failure is reported.
-
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+//! Unit tests against the sandbox gateway on 127.0.0.1: what goes on the wire, what comes back,
+//! and how each transport failure is reported. The misbehaving servers are the sandbox's
+//! faults (raw bytes, redirects, delays, cut or dropped connections), so every case is exact at
+//! the byte level without a server written here.
 
 use chinaums::http;
 use chinaums::netpay::PaymentQuery;
 use chinaums::{
     Credentials, Delivery, Environment, ErrorClass, TransportError, TransportErrorKind,
 };
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-use tokio::net::{TcpListener, TcpStream};
+use chinaums_sandbox::{DEMO_INST_MID, DEMO_MID, DEMO_PAID_ORDER, DEMO_TID, Fault, Sandbox};
 
 use super::*;
 
@@ -28,117 +26,16 @@ xd5j2iYCIQDl68HZdx3GII0FVbAAZRBcn0Vf6QDT7avXv8Yfpthjhw==
 -----END CERTIFICATE-----
 ";
 
-const PAID: &str = r#"{"errCode":"SUCCESS","errMsg":"","status":"TRADE_SUCCESS","totalAmount":"100","merOrderId":"3194TEST0001"}"#;
+/// A paid answer, for faults that send their own bytes.
+const PAID: &str = r#"{"errCode":"SUCCESS","errMsg":"","status":"TRADE_SUCCESS","totalAmount":"100","merOrderId":"3194DEMOPAID0001"}"#;
 
-/// What the test server does with each request it reads.
-#[derive(Clone)]
-enum Behaviour {
-    /// Writes these bytes and keeps the connection for the next request.
-    Answer(Vec<u8>),
-    /// Writes these bytes, then holds the connection open without another byte.
-    AnswerThenHang(Vec<u8>),
-    /// Writes these bytes and closes the connection.
-    AnswerThenClose(Vec<u8>),
-    /// Never answers (holds the connection open).
-    Hang,
+/// A client of `sandbox` with its credentials.
+fn client(sandbox: &Sandbox, configure: impl FnOnce(ClientBuilder) -> ClientBuilder) -> Client {
+    let core = chinaums::Client::new(sandbox.credentials(), sandbox.environment());
+    configure(Client::builder(core)).build().unwrap()
 }
 
-/// A test HTTP/1.1 server on an ephemeral 127.0.0.1 port.
-struct Server {
-    base_url: String,
-    connections: Arc<AtomicUsize>,
-    requests: Arc<Mutex<Vec<String>>>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-impl Server {
-    async fn start(behaviour: Behaviour) -> Server {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let connections = Arc::new(AtomicUsize::new(0));
-        let requests = Arc::new(Mutex::new(Vec::new()));
-        let (c, r) = (connections.clone(), requests.clone());
-        let task = tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                c.fetch_add(1, Ordering::SeqCst);
-                tokio::spawn(serve(stream, behaviour.clone(), r.clone()));
-            }
-        });
-        Server {
-            base_url: format!("http://127.0.0.1:{port}"),
-            connections,
-            requests,
-            task,
-        }
-    }
-
-    fn client(&self, configure: impl FnOnce(ClientBuilder) -> ClientBuilder) -> Client {
-        let core = chinaums::Client::new(
-            Credentials::new("test-app-id", "test-app-key-secret"),
-            Environment::custom(&self.base_url).unwrap(),
-        );
-        configure(Client::builder(core)).build().unwrap()
-    }
-
-    fn requests(&self) -> Vec<String> {
-        self.requests.lock().unwrap().clone()
-    }
-}
-
-async fn serve(mut stream: TcpStream, behaviour: Behaviour, requests: Arc<Mutex<Vec<String>>>) {
-    let mut buffer = Vec::new();
-    while let Some(request) = read_request(&mut stream, &mut buffer).await {
-        requests.lock().unwrap().push(request);
-        match &behaviour {
-            Behaviour::Answer(bytes) => {
-                if stream.write_all(bytes).await.is_err() {
-                    return;
-                }
-            }
-            Behaviour::AnswerThenHang(bytes) => {
-                let _ = stream.write_all(bytes).await;
-                std::future::pending::<()>().await;
-            }
-            Behaviour::AnswerThenClose(bytes) => {
-                let _ = stream.write_all(bytes).await;
-                return;
-            }
-            Behaviour::Hang => std::future::pending::<()>().await,
-        }
-    }
-}
-
-/// Reads one request (head and Content-Length body); `None` at end of stream.
-async fn read_request(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> Option<String> {
-    let mut chunk = [0u8; 4096];
-    loop {
-        if let Some(end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
-            let head = String::from_utf8_lossy(&buffer[..end]).to_ascii_lowercase();
-            let length: usize = head
-                .lines()
-                .find_map(|l| l.strip_prefix("content-length:"))
-                .map_or(0, |v| v.trim().parse().unwrap());
-            let total = end + 4 + length;
-            if buffer.len() >= total {
-                let request = String::from_utf8_lossy(&buffer[..total]).into_owned();
-                buffer.drain(..total);
-                return Some(request);
-            }
-        }
-        let n = stream.read(&mut chunk).await.ok()?;
-        if n == 0 {
-            return None;
-        }
-        buffer.extend_from_slice(&chunk[..n]);
-    }
-}
-
+/// A whole HTTP/1.1 response, for `Fault::Raw`.
 fn http_response(status: &str, headers: &str, body: &str) -> Vec<u8> {
     format!(
         "HTTP/1.1 {status}\r\n{headers}content-length: {}\r\n\r\n{body}",
@@ -148,12 +45,7 @@ fn http_response(status: &str, headers: &str, body: &str) -> Vec<u8> {
 }
 
 fn query() -> PaymentQuery {
-    PaymentQuery::new(
-        "898201612345678",
-        "88880001",
-        "YUEDANDEFAULT",
-        "3194TEST0001",
-    )
+    PaymentQuery::new(DEMO_MID, DEMO_TID, DEMO_INST_MID, DEMO_PAID_ORDER)
 }
 
 fn transport_error(result: Result<impl fmt::Debug, Error>) -> TransportError {
@@ -165,42 +57,44 @@ fn transport_error(result: Result<impl fmt::Debug, Error>) -> TransportError {
 
 #[tokio::test]
 async fn sends_the_signed_request_and_decodes_the_answer() {
-    let server = Server::start(Behaviour::Answer(http_response(
-        "200 OK",
-        "content-type: application/json\r\n",
-        PAID,
-    )))
-    .await;
-    let client = server.client(|b| b);
+    let sandbox = Sandbox::start_demo().unwrap();
+    let client = client(&sandbox, |b| b);
+    // The sandbox verified the signature over the body it received: the bytes the core signed.
     let answer = client.execute(&query()).await.unwrap();
     assert!(answer.is_paid());
     assert_eq!(answer.total_amount.map(|f| f.get()), Some(100));
 
-    let requests = server.requests();
-    assert_eq!(requests.len(), 1);
-    let request = &requests[0];
+    assert_eq!(sandbox.request_count(), 1);
+    let request = sandbox.last_request().unwrap();
+    assert_eq!(request.method(), http::Method::POST);
+    assert_eq!(request.uri().path(), "/v1/netpay/query");
+    assert_eq!(request.uri().query(), None);
+    let header = |name: &str| request.headers()[name].to_str().unwrap().to_owned();
     assert!(
-        request.starts_with("POST /v1/netpay/query HTTP/1.1\r\n"),
-        "{request}"
+        header("authorization")
+            .starts_with(&format!("OPEN-BODY-SIG AppId=\"{}\"", sandbox.app_id())),
+        "{}",
+        header("authorization")
     );
-    assert!(request.contains("authorization: OPEN-BODY-SIG AppId=\"test-app-id\""));
-    assert!(request.contains("content-type: application/json\r\n"));
-    // The body on the wire is exactly the bytes the core signed.
-    let body = request.split("\r\n\r\n").nth(1).unwrap();
-    assert!(body.contains("\"merOrderId\":\"3194TEST0001\""), "{body}");
-    assert!(request.contains(&format!("content-length: {}\r\n", body.len())));
+    assert_eq!(header("content-type"), "application/json");
+    assert_eq!(header("content-length"), request.body().len().to_string());
+    let body = String::from_utf8(request.body().clone()).unwrap();
+    assert!(
+        body.contains("\"merOrderId\":\"3194DEMOPAID0001\""),
+        "{body}"
+    );
 }
 
 #[tokio::test]
 async fn status_headers_and_body_reach_the_core_unchanged() {
-    let server = Server::start(Behaviour::Answer(http_response(
+    let sandbox = Sandbox::start_demo().unwrap();
+    sandbox.inject_fault(Fault::Raw(http_response(
         "418 I'm a teapot",
         "x-trace: abc\r\n",
         "short and stout",
-    )))
-    .await;
-    let client = server.client(|b| b);
-    let request = http::Request::post(format!("{}/anything", server.base_url))
+    )));
+    let client = client(&sandbox, |b| b);
+    let request = http::Request::post(format!("{}/anything", sandbox.base_url()))
         .body(b"{}".to_vec())
         .unwrap();
     let response = client.transport.send(request).await.unwrap();
@@ -211,40 +105,39 @@ async fn status_headers_and_body_reach_the_core_unchanged() {
 
 #[tokio::test]
 async fn sequential_calls_and_clones_reuse_one_connection() {
-    let server = Server::start(Behaviour::Answer(http_response("200 OK", "", PAID))).await;
-    let client = server.client(|b| b);
+    let sandbox = Sandbox::start_demo().unwrap();
+    let client = client(&sandbox, |b| b);
     let clone = client.clone();
     for c in [&client, &clone, &client, &clone] {
         assert!(c.execute(&query()).await.unwrap().is_paid());
     }
-    assert_eq!(server.requests().len(), 4);
-    assert_eq!(server.connections.load(Ordering::SeqCst), 1);
+    assert_eq!(sandbox.request_count(), 4);
+    assert_eq!(sandbox.connection_count(), 1);
 }
 
 #[tokio::test]
 async fn redirects_go_back_to_the_core() {
-    let server = Server::start(Behaviour::Answer(http_response(
-        "302 Found",
-        "location: /elsewhere\r\n",
-        "",
-    )))
-    .await;
-    let client = server.client(|b| b);
+    let sandbox = Sandbox::start_demo().unwrap();
+    sandbox.inject_fault(Fault::Redirect {
+        status: 302,
+        location: "/elsewhere".into(),
+    });
+    let client = client(&sandbox, |b| b);
     let error = client.execute(&query()).await.unwrap_err();
     assert_eq!(error.status().map(|s| s.as_u16()), Some(302));
     assert_eq!(error.class(), ErrorClass::OutcomeUnknown);
-    assert_eq!(server.requests().len(), 1, "the redirect was followed");
+    assert_eq!(sandbox.request_count(), 1, "the redirect was followed");
 }
 
 #[tokio::test]
 async fn a_declared_length_over_the_cap_fails_before_the_body() {
-    // The head promises 10 MB and no body byte ever comes: only the Content-Length check can
-    // end this before the 5 s timeout.
-    let server = Server::start(Behaviour::AnswerThenHang(
+    // The head promises 10 MB and no body byte comes before the connection closes: a client
+    // that read the body would fail with an I/O error, not this.
+    let sandbox = Sandbox::start_demo().unwrap();
+    sandbox.inject_fault(Fault::Raw(
         b"HTTP/1.1 200 OK\r\ncontent-length: 10000000\r\n\r\n".to_vec(),
-    ))
-    .await;
-    let client = server.client(|b| {
+    ));
+    let client = client(&sandbox, |b| {
         b.with_max_response_bytes(1024)
             .with_timeout(Duration::from_secs(5))
     });
@@ -258,12 +151,11 @@ async fn a_declared_length_over_the_cap_fails_before_the_body() {
 async fn a_streamed_body_is_cut_at_the_cap() {
     let chunk = format!("3e8\r\n{}\r\n", "x".repeat(1000));
     let head = "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n".to_owned();
-    // Four 1000-byte chunks, then the connection hangs without the final chunk.
-    let server = Server::start(Behaviour::AnswerThenHang(
-        (head + &chunk.repeat(4)).into_bytes(),
-    ))
-    .await;
-    let client = server.client(|b| {
+    // Four 1000-byte chunks, then the connection closes without the final chunk: a client
+    // that did not stop at the cap would fail with an I/O error instead.
+    let sandbox = Sandbox::start_demo().unwrap();
+    sandbox.inject_fault(Fault::Raw((head + &chunk.repeat(4)).into_bytes()));
+    let client = client(&sandbox, |b| {
         b.with_max_response_bytes(2500)
             .with_timeout(Duration::from_secs(5))
     });
@@ -275,17 +167,19 @@ async fn a_streamed_body_is_cut_at_the_cap() {
 
 #[tokio::test]
 async fn a_body_exactly_at_the_cap_is_accepted() {
-    let server = Server::start(Behaviour::Answer(http_response("200 OK", "", PAID))).await;
-    let client = server.client(|b| b.with_max_response_bytes(PAID.len()));
-    assert!(client.execute(&query()).await.unwrap().is_paid());
-    let client = server.client(|b| b.with_max_response_bytes(PAID.len() - 1));
-    let e = transport_error(client.execute(&query()).await);
+    let sandbox = Sandbox::start_demo().unwrap();
+    sandbox.set_fault(Some(Fault::Raw(http_response("200 OK", "", PAID))));
+    let client_at_cap = client(&sandbox, |b| b.with_max_response_bytes(PAID.len()));
+    assert!(client_at_cap.execute(&query()).await.unwrap().is_paid());
+    let client_below = client(&sandbox, |b| b.with_max_response_bytes(PAID.len() - 1));
+    let e = transport_error(client_below.execute(&query()).await);
     assert_eq!(e.kind, TransportErrorKind::BodyTooLarge);
 }
 
 #[tokio::test]
 async fn a_refused_connection_was_not_sent() {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    // A port that was free a moment ago: nothing listens there.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     drop(listener);
     let core = chinaums::Client::new(
@@ -307,15 +201,17 @@ async fn a_refused_connection_was_not_sent() {
 
 #[tokio::test]
 async fn a_silent_server_times_out_as_maybe_sent() {
-    let server = Server::start(Behaviour::Hang).await;
-    let client = server.client(|b| b.with_timeout(Duration::from_millis(300)));
+    // Far longer than the test runs; dropping the sandbox ends the wait.
+    let sandbox = Sandbox::start_demo().unwrap();
+    sandbox.inject_fault(Fault::Delay(Duration::from_secs(600)));
+    let client = client(&sandbox, |b| b.with_timeout(Duration::from_millis(300)));
     let error = client.execute(&query()).await.unwrap_err();
     assert_eq!(error.class(), ErrorClass::OutcomeUnknown);
     let e = transport_error(Err::<(), _>(error));
     assert_eq!(e.kind, TransportErrorKind::Timeout);
     assert_eq!(e.delivery, Delivery::MaybeSent);
     assert_eq!(
-        server.requests().len(),
+        sandbox.request_count(),
         1,
         "the request did reach the server"
     );
@@ -323,8 +219,9 @@ async fn a_silent_server_times_out_as_maybe_sent() {
 
 #[tokio::test]
 async fn a_connection_closed_without_an_answer_may_have_been_sent() {
-    let server = Server::start(Behaviour::AnswerThenClose(Vec::new())).await;
-    let client = server.client(|b| b.with_timeout(Duration::from_secs(5)));
+    let sandbox = Sandbox::start_demo().unwrap();
+    sandbox.inject_fault(Fault::DropConnection);
+    let client = client(&sandbox, |b| b.with_timeout(Duration::from_secs(5)));
     let e = transport_error(client.execute(&query()).await);
     assert_eq!(e.kind, TransportErrorKind::Io, "{e}");
     assert_eq!(e.delivery, Delivery::MaybeSent);
@@ -332,10 +229,9 @@ async fn a_connection_closed_without_an_answer_may_have_been_sent() {
 
 #[tokio::test]
 async fn a_connection_cut_mid_body_may_have_been_sent() {
-    let mut bytes = http_response("200 OK", "", PAID);
-    bytes.truncate(bytes.len() - PAID.len() / 2);
-    let server = Server::start(Behaviour::AnswerThenClose(bytes)).await;
-    let client = server.client(|b| b.with_timeout(Duration::from_secs(5)));
+    let sandbox = Sandbox::start_demo().unwrap();
+    sandbox.inject_fault(Fault::CutConnectionMidBody);
+    let client = client(&sandbox, |b| b.with_timeout(Duration::from_secs(5)));
     let e = transport_error(client.execute(&query()).await);
     assert_eq!(e.kind, TransportErrorKind::Io, "{e}");
     assert_eq!(e.delivery, Delivery::MaybeSent);
@@ -343,11 +239,9 @@ async fn a_connection_cut_mid_body_may_have_been_sent() {
 
 #[tokio::test]
 async fn a_reply_that_is_not_http_is_a_protocol_error() {
-    let server = Server::start(Behaviour::AnswerThenClose(
-        b"SSH-2.0-OpenSSH_9.6\r\n\r\n".to_vec(),
-    ))
-    .await;
-    let client = server.client(|b| b.with_timeout(Duration::from_secs(5)));
+    let sandbox = Sandbox::start_demo().unwrap();
+    sandbox.inject_fault(Fault::Raw(b"SSH-2.0-OpenSSH_9.6\r\n\r\n".to_vec()));
+    let client = client(&sandbox, |b| b.with_timeout(Duration::from_secs(5)));
     let e = transport_error(client.execute(&query()).await);
     assert_eq!(e.kind, TransportErrorKind::Protocol, "{e}");
     assert_eq!(e.delivery, Delivery::MaybeSent);
@@ -355,30 +249,21 @@ async fn a_reply_that_is_not_http_is_a_protocol_error() {
 
 #[tokio::test]
 async fn a_failed_tls_handshake_was_not_sent() {
-    // An https:// URL pointing at a server that answers the ClientHello with plain text.
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let task = tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            let mut hello = [0u8; 512];
-            let _ = stream.read(&mut hello).await;
-            let _ = stream
-                .write_all(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n")
-                .await;
-        }
-    });
+    // An https:// URL pointing at the plain-HTTP sandbox, which answers the ClientHello with
+    // an HTTP 400: the handshake fails before any request byte could be read.
+    let sandbox = Sandbox::start_demo().unwrap();
     let core = chinaums::Client::new(
-        Credentials::new("app", "key"),
-        Environment::custom(&format!("https://127.0.0.1:{port}")).unwrap(),
+        sandbox.credentials(),
+        Environment::custom(&format!("https://127.0.0.1:{}", sandbox.port())).unwrap(),
     );
     let client = Client::builder(core)
         .with_timeout(Duration::from_secs(5))
         .build()
         .unwrap();
     let e = transport_error(client.execute(&query()).await);
-    task.abort();
     assert_eq!(e.kind, TransportErrorKind::Tls, "{e}");
     assert_eq!(e.delivery, Delivery::NotSent);
+    assert_eq!(sandbox.request_count(), 0);
 }
 
 #[test]
