@@ -9,6 +9,8 @@ use chinaums::Environment;
 use chinaums::transport::{MAX_TIMEOUT, TransportConfig};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::exit::CliError;
+
 /// The exit-code table, shown in `chinaums --help` and `chinaums query --help`.
 pub const EXIT_CODES_HELP: &str = "\
 Exit codes:
@@ -194,12 +196,27 @@ pub struct ConnectionArgs {
     pub credentials: CredentialArgs,
 
     /// The gateway: `production`, `test`, or a base URL such as http://127.0.0.1:8080.
-    #[arg(long = "env", env = "CHINAUMS_ENV", value_name = "ENV", value_parser = parse_environment)]
-    pub environment: Option<Environment>,
+    // Read as text and checked by [`ConnectionArgs::environment`], not by a clap value parser:
+    // clap's "invalid value" message would repeat the value, password and all.
+    #[arg(long = "env", env = "CHINAUMS_ENV", value_name = "ENV")]
+    pub environment: Option<String>,
 
     /// The total time one HTTP exchange may take, e.g. `30s`, `500ms`; at most `1h`.
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_timeout)]
     pub timeout: Duration,
+}
+
+impl ConnectionArgs {
+    /// The gateway named by `--env` or `CHINAUMS_ENV`, `None` when neither is set. A value
+    /// that is not one is a usage error (exit 2) that never repeats a `user:password@` part.
+    pub fn environment(&self) -> Result<Option<Environment>, CliError> {
+        match self.environment.as_deref().filter(|s| !s.trim().is_empty()) {
+            None => Ok(None),
+            Some(s) => parse_environment(s)
+                .map(Some)
+                .map_err(|why| CliError::usage(format!("invalid --env (or CHINAUMS_ENV): {why}"))),
+        }
+    }
 }
 
 /// The merchant a request is made for.
@@ -298,7 +315,8 @@ pub struct SandboxArgs {
     pub log: bool,
 }
 
-/// `production`, `test` or a base URL (the core's [`Environment`] parser).
+/// `production`, `test` or a base URL (the core's [`Environment`] parser, whose message shows a
+/// base URL without its `user:password@` part).
 pub fn parse_environment(s: &str) -> Result<Environment, String> {
     s.parse().map_err(|e| match e {
         chinaums::Error::Config(why) => why,
@@ -387,6 +405,11 @@ mod tests {
         );
         let e = parse_environment("staging").unwrap_err();
         assert!(e.contains("`production`, `test`"), "{e}");
+        let e = parse_environment("http://user:PW@127.0.0.1:9").unwrap_err();
+        assert!(
+            e.contains("http://***@127.0.0.1:9") && !e.contains("PW"),
+            "{e}"
+        );
     }
 
     #[test]

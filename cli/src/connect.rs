@@ -1,5 +1,6 @@
 //! Resolving where API commands go and as whom: flags, environment variables, or `--sandbox`.
 
+use chinaums::environment::redact_userinfo;
 use chinaums::{AuthScheme, Credentials};
 use chinaums_sandbox::{DEMO_INST_MID, DEMO_MID, DEMO_TID, Sandbox};
 
@@ -11,7 +12,7 @@ use crate::exit::{CliError, Exit};
 pub struct Connection {
     /// The blocking client.
     pub client: chinaums_ureq::Client,
-    /// The base URL, for messages.
+    /// The base URL for messages, any `user:password@` part redacted.
     pub base_url: String,
     /// The in-process sandbox, stopped on drop.
     pub sandbox: Option<Sandbox>,
@@ -33,7 +34,8 @@ fn present(value: Option<&str>) -> Option<&str> {
 }
 
 /// Opens a connection: to an in-process sandbox with `sandbox`, else from the flags and
-/// environment variables. Every missing setting is named in one error (exit 4).
+/// environment variables. An invalid `--env` is a usage error (exit 2); every missing setting
+/// is named in one error (exit 4).
 pub fn connect(
     args: &ConnectionArgs,
     merchant: &MerchantArgs,
@@ -52,6 +54,8 @@ pub fn connect(
             Some(running),
         )
     } else {
+        // Checked first: a malformed value is a usage error even when settings are missing.
+        let environment = args.environment()?;
         let app_id = present(args.credentials.app_id.as_deref());
         let app_key = present(args.credentials.app_key.as_ref().map(Secret::expose));
         if app_id.is_none() {
@@ -60,13 +64,13 @@ pub fn connect(
         if app_key.is_none() {
             missing.push(("--app-key", "CHINAUMS_APP_KEY", "the appKey"));
         }
-        if args.environment.is_none() {
+        if environment.is_none() {
             missing.push(("--env", "CHINAUMS_ENV", "production, test or a base URL"));
         }
         let credentials = app_id
             .zip(app_key)
             .map(|(id, key)| Credentials::new(id, key));
-        (credentials, args.environment.clone(), None)
+        (credentials, environment, None)
     };
 
     let pick = |value: Option<&String>, demo: &str| -> Option<String> {
@@ -97,7 +101,8 @@ pub fn connect(
         return Err(CliError::new(Exit::AuthConfig, why).hint("fix --app-id (or CHINAUMS_APP_ID)"));
     }
 
-    let base_url = environment.base_url().to_owned();
+    // The core refuses a base URL with a password; redacted all the same, as every URL shown.
+    let base_url = redact_userinfo(environment.base_url()).into_owned();
     let core = chinaums::Client::builder(credentials, environment)
         .auth(auth)
         .build();

@@ -10,7 +10,7 @@
 #![warn(missing_docs)]
 
 use std::ffi::OsString;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -19,6 +19,7 @@ pub mod args;
 pub mod connect;
 pub mod exit;
 pub mod query;
+pub mod redact;
 pub mod serve;
 pub mod sign;
 
@@ -36,17 +37,43 @@ where
         Ok(cli) => cli,
         Err(e) => {
             // --help and --version come here too, with exit code 0.
-            let _ = e.print();
+            print_clap(&e);
             return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
         }
     };
     match dispatch(&cli).and_then(|out| print(&out)) {
         Ok(()) => Exit::Success.into(),
         Err(e) => {
-            let _ = writeln!(std::io::stderr(), "{e}");
+            let _ = writeln!(std::io::stderr(), "{}", redact::urls(&e.to_string()));
             e.exit.into()
         }
     }
+}
+
+/// Prints clap's error, help or version text where clap would, in colour on a terminal, with
+/// URL passwords redacted: clap repeats argument values, and help shows `CHINAUMS_ENV`'s value.
+fn print_clap(e: &clap::Error) {
+    let styled = e.render();
+    let colour = |terminal: bool| terminal && std::env::var_os("NO_COLOR").is_none();
+    let _ = if e.use_stderr() {
+        let mut stderr = std::io::stderr().lock();
+        let text = if colour(stderr.is_terminal()) {
+            styled.ansi().to_string()
+        } else {
+            styled.to_string()
+        };
+        stderr.write_all(redact::urls(&text).as_bytes())
+    } else {
+        let mut stdout = std::io::stdout().lock();
+        let text = if colour(stdout.is_terminal()) {
+            styled.ansi().to_string()
+        } else {
+            styled.to_string()
+        };
+        stdout
+            .write_all(redact::urls(&text).as_bytes())
+            .and_then(|()| stdout.flush())
+    };
 }
 
 fn dispatch(cli: &Cli) -> Result<String, CliError> {

@@ -2,6 +2,7 @@
 
 use std::io::Write;
 
+use chinaums::environment::redact_userinfo;
 use chinaums_sandbox::{DEMO_INST_MID, DEMO_MID, DEMO_PAID_ORDER, DEMO_TID, Order, Sandbox};
 
 use crate::args::SandboxArgs;
@@ -71,7 +72,7 @@ fn banner(sandbox: &Sandbox) -> String {
          \n\
          demo merchant: mid {DEMO_MID}, tid {DEMO_TID}, instMid {DEMO_INST_MID}\n\
          seeded orders:\n",
-        url = sandbox.base_url(),
+        url = redact_userinfo(&sandbox.base_url()),
         id = sandbox.app_id(),
         key = sandbox.app_key(),
     );
@@ -90,7 +91,7 @@ fn banner(sandbox: &Sandbox) -> String {
          \x20 chinaums query {DEMO_PAID_ORDER}\n\
          \n\
          endpoints: POST /v1/netpay/query, POST /v1/token/access. Ctrl-C to stop.\n",
-        url = sandbox.base_url(),
+        url = redact_userinfo(&sandbox.base_url()),
         id = sandbox.app_id(),
         key = shell_word(sandbox.app_key()),
     ));
