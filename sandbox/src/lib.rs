@@ -86,8 +86,8 @@ pub const MAX_TOKENS_PER_APP: usize = 10;
 /// The largest request body accepted by default ([`SandboxBuilder::max_body_bytes`]); a larger
 /// one gets HTTP 413.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
-/// The largest request head (request line and headers, plus any chunked trailers) accepted;
-/// a larger one gets HTTP 431.
+/// The largest request head (request line and headers) accepted; a larger one gets HTTP 431.
+/// Chunked trailers have the same limit of their own.
 pub const MAX_HEAD_BYTES: usize = 64 * 1024;
 /// How many connections are served at once by default ([`SandboxBuilder::max_connections`]):
 /// well above what a test opens, well below a process's usual 1024 file descriptors.

@@ -250,10 +250,45 @@ impl ConnState {
 }
 
 /// The connection's I/O as hyper sees it: everything passes through, except that once a
-/// byte-level fault is armed, hyper's writes are swallowed (reported written, never sent).
+/// byte-level fault is armed, hyper's writes are swallowed (reported written, never sent); and
+/// a write that makes no progress for [`IDLE_TIMEOUT`] (a client that stopped reading) fails,
+/// so that no connection task waits forever.
 struct Tap<S> {
     inner: S,
     state: Arc<ConnState>,
+    stalled_since: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl<S> Tap<S> {
+    fn new(inner: S, state: Arc<ConnState>) -> Self {
+        Tap {
+            inner,
+            state,
+            stalled_since: None,
+        }
+    }
+
+    /// `poll`'s outcome, or a timeout error once writes have been pending for too long.
+    fn bounded<T>(
+        &mut self,
+        cx: &mut Context<'_>,
+        poll: Poll<io::Result<T>>,
+    ) -> Poll<io::Result<T>> {
+        if poll.is_ready() {
+            self.stalled_since = None;
+            return poll;
+        }
+        let stall = self
+            .stalled_since
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(IDLE_TIMEOUT)));
+        match stall.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "the client stopped reading",
+            ))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
 }
 
 impl<S: AsyncRead + Unpin> AsyncRead for Tap<S> {
@@ -275,14 +310,16 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Tap<S> {
         if self.state.swallow.load(Ordering::SeqCst) {
             return Poll::Ready(Ok(buf.len()));
         }
-        Pin::new(&mut self.inner).poll_write(cx, buf)
+        let poll = Pin::new(&mut self.inner).poll_write(cx, buf);
+        self.bounded(cx, poll)
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         if self.state.swallow.load(Ordering::SeqCst) {
             return Poll::Ready(Ok(()));
         }
-        Pin::new(&mut self.inner).poll_flush(cx)
+        let poll = Pin::new(&mut self.inner).poll_flush(cx);
+        self.bounded(cx, poll)
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -300,10 +337,7 @@ where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let state = Arc::new(ConnState::default());
-    let tap = Tap {
-        inner: io,
-        state: Arc::clone(&state),
-    };
+    let tap = Tap::new(io, Arc::clone(&state));
     let service = {
         let (shared, state) = (Arc::clone(&shared), Arc::clone(&state));
         service_fn(move |request| {
