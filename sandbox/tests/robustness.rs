@@ -150,6 +150,24 @@ fn transfer_encoding_on_http_1_0_is_refused() {
     assert_eq!(send_raw(&sandbox, &bytes).err_code(), "SUCCESS");
 }
 
+/// A coding other than `chunked` cannot be framed: refused by hyper (it was a 501 before the
+/// sandbox used hyper), and the connection closed.
+#[test]
+fn transfer_codings_other_than_chunked_are_refused() {
+    let sandbox = Sandbox::start_demo().unwrap();
+    for coding in ["gzip", "chunked, gzip", "identity"] {
+        let raw = answered_then_closed(
+            &sandbox,
+            format!(
+                "POST {PATH} HTTP/1.1\r\nTransfer-Encoding: {coding}\r\n\r\n2\r\n{{}}\r\n0\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        assert_eq!(raw.status, 400, "{coding}");
+    }
+    assert_eq!(sandbox.request_count(), 0);
+}
+
 // ---------------------------------------------------------------------------------------
 // Head and trailer limits
 
