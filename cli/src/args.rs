@@ -246,7 +246,8 @@ pub struct QueryArgs {
     #[arg(long, value_name = "ID")]
     pub msg_id: Option<String>,
 
-    /// Print the whole typed response as JSON instead of a summary.
+    /// Print the whole typed response as JSON instead of a summary. An error is then a JSON
+    /// object on stdout too: class, errCode, message, hint, httpStatus, delivery, exitCode.
     #[arg(long)]
     pub json: bool,
 

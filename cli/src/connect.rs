@@ -5,7 +5,7 @@ use chinaums::{AuthScheme, Credentials};
 use chinaums_sandbox::{DEMO_INST_MID, DEMO_MID, DEMO_TID, Sandbox};
 
 use crate::args::{ConnectionArgs, MerchantArgs, Secret, check_app_id};
-use crate::exit::{CliError, Exit};
+use crate::exit::{Class, CliError};
 
 /// A ready transport, and the sandbox it talks to when `--sandbox` was given (kept alive for
 /// as long as the command runs).
@@ -47,7 +47,7 @@ pub fn connect(
         let running = Sandbox::builder()
             .seed_demo(true)
             .start()
-            .map_err(|e| CliError::new(Exit::Other, format!("cannot start the sandbox: {e}")))?;
+            .map_err(|e| CliError::new(Class::Other, format!("cannot start the sandbox: {e}")))?;
         (
             Some(running.credentials()),
             Some(running.environment()),
@@ -98,7 +98,7 @@ pub fn connect(
         return Err(missing_error(&missing));
     };
     if let Err(why) = check_app_id(credentials.app_id()) {
-        return Err(CliError::new(Exit::AuthConfig, why).hint("fix --app-id (or CHINAUMS_APP_ID)"));
+        return Err(CliError::new(Class::Config, why).hint("fix --app-id (or CHINAUMS_APP_ID)"));
     }
 
     // The core refuses a base URL with a password; redacted all the same, as every URL shown.
@@ -109,7 +109,7 @@ pub fn connect(
     let client = chinaums_ureq::Client::builder(core)
         .with_timeout(args.timeout)
         .build()
-        .map_err(|e| CliError::new(Exit::AuthConfig, e.to_string()))?;
+        .map_err(|e| CliError::new(Class::Config, e.to_string()))?;
     Ok((
         Connection {
             client,
@@ -125,6 +125,6 @@ fn missing_error(missing: &[(&str, &str, &str)]) -> CliError {
     for (flag, var, what) in missing {
         message.push_str(&format!("\n  {flag:<11} or {var:<18} ({what})"));
     }
-    CliError::new(Exit::AuthConfig, message)
+    CliError::new(Class::Config, message)
         .hint("or add --sandbox to try the command against a local sandbox with demo orders")
 }

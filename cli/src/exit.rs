@@ -1,9 +1,12 @@
-//! Exit codes and the one error type every command returns.
+//! Exit codes and the one error type every command returns, as text or as JSON.
 
 use std::fmt;
 use std::process::ExitCode;
 
 use chinaums::{Delivery, Error, ErrorClass};
+use serde_json::Value;
+
+use crate::redact;
 
 /// The process exit codes (documented in `--help` and the README).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,24 +33,103 @@ impl From<Exit> for ExitCode {
     }
 }
 
-/// A failed command: the exit code, what went wrong, and what to do about it.
+/// What kind of failure: the stable word `--json` prints as `class`. Each class has exactly
+/// one exit code, so a script may branch on either.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Class {
+    /// A bad flag, value or field, found before anything was sent (exit 2).
+    Usage,
+    /// The platform found the request wrong: `BAD_REQUEST`, an HTTP 4xx (exit 3).
+    Caller,
+    /// No such order for this `mid` and `instMid`: `NO_ORDER` (exit 3).
+    NotFound,
+    /// The platform refused for business reasons: `TARGET_FAIL` (exit 3).
+    Rejected,
+    /// The credentials were refused: `BAD_SIGN`, an unknown appId (exit 4).
+    Auth,
+    /// Missing settings or an unusable configuration: `NO_MERCHANT`, a wrong base URL (exit 4).
+    Config,
+    /// Certainly not processed: safe to retry (exit 5).
+    Retryable,
+    /// The platform may have acted: query again (exit 6).
+    OutcomeUnknown,
+    /// Anything else: the sandbox could not start, stdout failed (exit 1).
+    Other,
+}
+
+impl Class {
+    /// The SDK error's class; a field the SDK refused before sending is a usage error.
+    pub fn of(error: &Error) -> Class {
+        if let Error::InvalidField(_) = error {
+            return Class::Usage;
+        }
+        match error.class() {
+            ErrorClass::Caller => Class::Caller,
+            ErrorClass::NotFound => Class::NotFound,
+            ErrorClass::Rejected => Class::Rejected,
+            ErrorClass::Auth => Class::Auth,
+            ErrorClass::Config => Class::Config,
+            ErrorClass::Retryable => Class::Retryable,
+            ErrorClass::OutcomeUnknown => Class::OutcomeUnknown,
+        }
+    }
+
+    /// The word printed as `class` (snake case, never changed once published).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Class::Usage => "usage",
+            Class::Caller => "caller",
+            Class::NotFound => "not_found",
+            Class::Rejected => "rejected",
+            Class::Auth => "auth",
+            Class::Config => "config",
+            Class::Retryable => "retryable",
+            Class::OutcomeUnknown => "outcome_unknown",
+            Class::Other => "other",
+        }
+    }
+
+    /// The exit code of this class.
+    pub fn exit(self) -> Exit {
+        match self {
+            Class::Usage => Exit::Usage,
+            Class::Caller | Class::NotFound | Class::Rejected => Exit::Platform,
+            Class::Auth | Class::Config => Exit::AuthConfig,
+            Class::Retryable => Exit::Transport,
+            Class::OutcomeUnknown => Exit::OutcomeUnknown,
+            Class::Other => Exit::Other,
+        }
+    }
+}
+
+/// A failed command: its class (hence exit code), what went wrong, what to do about it, and
+/// what the SDK error said, for `--json`.
 #[derive(Debug)]
 pub struct CliError {
-    /// The exit code.
-    pub exit: Exit,
-    /// One line saying what went wrong.
+    /// What kind of failure; decides the exit code.
+    pub class: Class,
+    /// What went wrong (one line, or a short list).
     pub message: String,
     /// Optional advice.
     pub hint: Option<String>,
+    /// The platform's `errCode`, when it sent one.
+    pub err_code: Option<String>,
+    /// The HTTP status of the answer, when one came.
+    pub http_status: Option<u16>,
+    /// Whether the request may have been sent, for a transport failure.
+    pub delivery: Option<Delivery>,
 }
 
 impl CliError {
-    /// An error with `exit` and `message`.
-    pub fn new(exit: Exit, message: impl Into<String>) -> Self {
+    /// An error of `class` saying `message`.
+    pub fn new(class: Class, message: impl Into<String>) -> Self {
         CliError {
-            exit,
+            class,
             message: message.into(),
             hint: None,
+            err_code: None,
+            http_status: None,
+            delivery: None,
         }
     }
 
@@ -59,15 +141,54 @@ impl CliError {
 
     /// A usage error (exit 2).
     pub fn usage(message: impl Into<String>) -> Self {
-        CliError::new(Exit::Usage, message)
+        CliError::new(Class::Usage, message)
+    }
+
+    /// The exit code.
+    pub fn exit(&self) -> Exit {
+        self.class.exit()
+    }
+
+    /// The error as the JSON object `--json` prints (documented in the README), URL passwords
+    /// redacted like the text form.
+    pub fn to_json(&self) -> String {
+        let text = |s: Option<&str>| s.map_or(Value::Null, |s| Value::from(redact::urls(s)));
+        let fields = [
+            ("class", Value::from(self.class.as_str())),
+            ("errCode", text(self.err_code.as_deref())),
+            ("message", text(Some(&self.message))),
+            ("hint", text(self.hint.as_deref())),
+            (
+                "httpStatus",
+                self.http_status.map_or(Value::Null, Value::from),
+            ),
+            (
+                "delivery",
+                self.delivery.map_or(Value::Null, |d| {
+                    Value::from(match d {
+                        Delivery::NotSent => "not_sent",
+                        Delivery::MaybeSent => "maybe_sent",
+                    })
+                }),
+            ),
+            ("exitCode", Value::from(self.exit() as u8)),
+        ];
+        // Written field by field to keep the documented order (a `serde_json::Map` sorts its
+        // keys); each value is JSON from serde_json, so escaping is its job.
+        let lines: Vec<String> = fields
+            .iter()
+            .map(|(name, value)| format!("  {}: {value}", Value::from(*name)))
+            .collect();
+        format!("{{\n{}\n}}\n", lines.join(",\n"))
     }
 }
 
+/// `error: …` and `hint: …`, URL passwords redacted.
 impl fmt::Display for CliError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "error: {}", self.message)?;
+        write!(f, "error: {}", redact::urls(&self.message))?;
         if let Some(hint) = &self.hint {
-            write!(f, "\nhint: {hint}")?;
+            write!(f, "\nhint: {}", redact::urls(hint))?;
         }
         Ok(())
     }
@@ -78,15 +199,7 @@ impl fmt::Display for CliError {
 /// configuration (including a base URL that is not a gateway: HTTP 404/405) → 4; certainly not
 /// processed → 5; outcome unknown → 6.
 pub fn exit_for(error: &Error) -> Exit {
-    if let Error::InvalidField(_) = error {
-        return Exit::Usage;
-    }
-    match error.class() {
-        ErrorClass::Auth | ErrorClass::Config => Exit::AuthConfig,
-        ErrorClass::Retryable => Exit::Transport,
-        ErrorClass::OutcomeUnknown => Exit::OutcomeUnknown,
-        ErrorClass::Caller | ErrorClass::NotFound | ErrorClass::Rejected => Exit::Platform,
-    }
+    Class::of(error).exit()
 }
 
 /// Where an SDK field error comes from on the command line.
@@ -101,14 +214,26 @@ fn flag_for_field(field: &str) -> Option<&'static str> {
     })
 }
 
-/// Describes an SDK error for a user who called `base_url`. Never includes secrets: the core's
-/// errors carry none.
+/// Describes an SDK error for a user who called `base_url`, with its `errCode`, HTTP status and
+/// delivery for `--json`. Never includes secrets: the core's errors carry none.
 pub fn describe(error: &Error, base_url: &str) -> CliError {
-    let exit = exit_for(error);
+    let mut described = explain(error, base_url);
+    described.err_code = error.err_code().map(str::to_owned);
+    described.http_status = error.status().map(|s| s.as_u16());
+    described.delivery = match error {
+        Error::Transport(t) => Some(t.delivery),
+        _ => None,
+    };
+    described
+}
+
+/// The message and hint for an SDK error.
+fn explain(error: &Error, base_url: &str) -> CliError {
+    let kind = Class::of(error);
     let class = error.class();
     match error {
         Error::InvalidField(f) => {
-            let e = CliError::new(exit, f.to_string());
+            let e = CliError::new(kind, f.to_string());
             match flag_for_field(f.field) {
                 Some(flag) => e.hint(format!("fix {flag}")),
                 None => e,
@@ -125,7 +250,7 @@ pub fn describe(error: &Error, base_url: &str) -> CliError {
                     t.message
                 ),
             };
-            let e = CliError::new(exit, what);
+            let e = CliError::new(kind, what);
             match t.delivery {
                 Delivery::NotSent => e.hint("check --env (or CHINAUMS_ENV) and the network"),
                 Delivery::MaybeSent => {
@@ -134,7 +259,7 @@ pub fn describe(error: &Error, base_url: &str) -> CliError {
             }
         }
         Error::Platform(p) if matches!(p.status.as_u16(), 404 | 405) => CliError::new(
-            exit,
+            kind,
             format!(
                 "{base_url} answered HTTP {} ({}): is it a ChinaUMS gateway?",
                 p.status, p.err_code
@@ -147,7 +272,7 @@ pub fn describe(error: &Error, base_url: &str) -> CliError {
                 message.push_str(&format!(": {}", p.message));
             }
             message.push_str(&format!(" [{}]", class.describe()));
-            let e = CliError::new(exit, message);
+            let e = CliError::new(kind, message);
             match (p.err_code.as_str(), class) {
                 ("NO_ORDER", _) => e.hint(
                     "check merOrderId, --mid and --inst-mid: instMid must be the business type \
@@ -159,15 +284,15 @@ pub fn describe(error: &Error, base_url: &str) -> CliError {
             }
         }
         Error::Token(_) if class == ErrorClass::Auth => {
-            CliError::new(exit, error.to_string()).hint(auth_hint())
+            CliError::new(kind, error.to_string()).hint(auth_hint())
         }
         Error::Http(h) if class == ErrorClass::Auth => CliError::new(
-            exit,
+            kind,
             format!("{base_url} rejected the credentials (HTTP {})", h.status),
         )
         .hint(auth_hint()),
         Error::Http(h) if class == ErrorClass::Config => CliError::new(
-            exit,
+            kind,
             format!(
                 "{base_url} answered HTTP {}: is it a ChinaUMS gateway?",
                 h.status
@@ -175,9 +300,9 @@ pub fn describe(error: &Error, base_url: &str) -> CliError {
         )
         .hint("check --env (or CHINAUMS_ENV)"),
         Error::Decode(_) | Error::Http(_) if class == ErrorClass::OutcomeUnknown => {
-            CliError::new(exit, error.to_string()).hint("the outcome is unknown: query again")
+            CliError::new(kind, error.to_string()).hint("the outcome is unknown: query again")
         }
-        _ => CliError::new(exit, error.to_string()),
+        _ => CliError::new(kind, error.to_string()),
     }
 }
 
@@ -256,6 +381,76 @@ mod tests {
         for (error, exit) in cases {
             assert_eq!(exit_for(&error), exit, "{error}");
         }
+    }
+
+    #[test]
+    fn each_class_has_a_word_and_one_exit_code() {
+        let table = [
+            (Class::Usage, "usage", 2),
+            (Class::Caller, "caller", 3),
+            (Class::NotFound, "not_found", 3),
+            (Class::Rejected, "rejected", 3),
+            (Class::Auth, "auth", 4),
+            (Class::Config, "config", 4),
+            (Class::Retryable, "retryable", 5),
+            (Class::OutcomeUnknown, "outcome_unknown", 6),
+            (Class::Other, "other", 1),
+        ];
+        for (class, word, code) in table {
+            assert_eq!((class.as_str(), class.exit() as u8), (word, code));
+        }
+    }
+
+    #[test]
+    fn json_has_every_field_and_no_url_password() {
+        let e = CliError::new(Class::Other, "cannot reach http://u:secret@h:1/x")
+            .hint("see http://u:secret@h:1");
+        let json: serde_json::Value = serde_json::from_str(&e.to_json()).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "class": "other",
+                "errCode": null,
+                "message": "cannot reach http://***@h:1/x",
+                "hint": "see http://***@h:1",
+                "httpStatus": null,
+                "delivery": null,
+                "exitCode": 1,
+            })
+        );
+        assert!(!e.to_string().contains("secret"), "{e}");
+        // The documented order; quotes and newlines escaped.
+        let text = CliError::usage("a \"b\"\nc").to_json();
+        let at = |key: &str| text.find(&format!("\"{key}\":")).unwrap();
+        let keys = [
+            "class",
+            "errCode",
+            "message",
+            "hint",
+            "httpStatus",
+            "delivery",
+            "exitCode",
+        ];
+        assert!(keys.windows(2).all(|w| at(w[0]) < at(w[1])), "{text}");
+        let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(json["message"], "a \"b\"\nc");
+    }
+
+    #[test]
+    fn described_errors_carry_code_status_and_delivery() {
+        let e = describe(&platform("NO_ORDER", StatusCode::OK), "http://h");
+        assert_eq!(e.class, Class::NotFound);
+        assert_eq!(e.err_code.as_deref(), Some("NO_ORDER"));
+        assert_eq!(e.http_status, Some(200));
+        assert_eq!(e.delivery, None);
+        let refused: Error =
+            TransportError::new(Delivery::NotSent, TransportErrorKind::Connect, "refused").into();
+        let e = describe(&refused, "http://h");
+        assert_eq!(
+            (e.class, e.delivery),
+            (Class::Retryable, Some(Delivery::NotSent))
+        );
+        assert_eq!((e.err_code, e.http_status), (None, None));
     }
 
     #[test]

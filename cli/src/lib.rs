@@ -23,31 +23,66 @@ pub mod redact;
 pub mod serve;
 pub mod sign;
 
-pub use exit::{CliError, Exit};
+pub use exit::{Class, CliError, Exit};
 
 use args::{AuthArg, Cli, Command};
 
 /// Parses `argv`, runs the command, prints its output or error, and returns the exit code.
+///
+/// With `--json`, an error is also printed as a JSON object on stdout ([`CliError::to_json`]),
+/// including one clap finds while reading the command line.
 pub fn run<I, T>(argv: I) -> ExitCode
 where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    let cli = match Cli::try_parse_from(argv) {
+    let argv: Vec<OsString> = argv.into_iter().map(Into::into).collect();
+    let cli = match Cli::try_parse_from(&argv) {
         Ok(cli) => cli,
         Err(e) => {
             // --help and --version come here too, with exit code 0.
             print_clap(&e);
+            if e.exit_code() != 0 && asks_for_json(&argv) {
+                print_json(&clap_error(&e));
+            }
             return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
         }
     };
+    let json = matches!(&cli.command, Command::Query(args) if args.json);
     match dispatch(&cli).and_then(|out| print(&out)) {
         Ok(()) => Exit::Success.into(),
         Err(e) => {
-            let _ = writeln!(std::io::stderr(), "{}", redact::urls(&e.to_string()));
-            e.exit.into()
+            let _ = writeln!(std::io::stderr(), "{e}");
+            if json {
+                print_json(&e);
+            }
+            e.exit().into()
         }
     }
+}
+
+/// Whether `--json` is on the command line (before any `--`). Used only when clap could not
+/// read the line, so the parsed flag is not there to ask.
+fn asks_for_json(argv: &[OsString]) -> bool {
+    argv.iter()
+        .skip(1)
+        .take_while(|arg| *arg != "--")
+        .any(|arg| arg == "--json")
+}
+
+/// A clap error (exit 2) as a usage [`CliError`]: its first line, without the `error: `.
+fn clap_error(e: &clap::Error) -> CliError {
+    let text = e.render().to_string();
+    let first = text.lines().next().unwrap_or_default();
+    CliError::usage(first.strip_prefix("error: ").unwrap_or(first))
+}
+
+/// Prints `error` as JSON on stdout; a closed stdout leaves the stderr text as the report.
+fn print_json(error: &CliError) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout
+        .write_all(error.to_json().as_bytes())
+        .and_then(|()| stdout.flush());
 }
 
 /// Prints clap's error, help or version text where clap would, in colour on a terminal, with
@@ -111,7 +146,7 @@ fn print(out: &str) -> Result<(), CliError> {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         Err(e) => Err(CliError::new(
-            Exit::Other,
+            Class::Other,
             format!("cannot write to stdout: {e}"),
         )),
     }

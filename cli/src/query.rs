@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::args::QueryArgs;
 use crate::connect::connect;
-use crate::exit::{CliError, Exit, describe};
+use crate::exit::{Class, CliError, describe};
 
 /// Runs the query and returns what to print on stdout.
 pub fn run(args: &QueryArgs, sandbox: bool, auth: AuthScheme) -> Result<String, CliError> {
@@ -28,7 +28,7 @@ pub fn run(args: &QueryArgs, sandbox: bool, auth: AuthScheme) -> Result<String, 
     if args.json {
         let mut text = serde_json::to_string_pretty(&answer).map_err(|e| {
             CliError::new(
-                Exit::Other,
+                Class::Other,
                 format!("cannot encode the answer as JSON: {e}"),
             )
         })?;

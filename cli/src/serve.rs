@@ -6,7 +6,7 @@ use chinaums::environment::redact_userinfo;
 use chinaums_sandbox::{DEMO_INST_MID, DEMO_MID, DEMO_PAID_ORDER, DEMO_TID, Order, Sandbox};
 
 use crate::args::SandboxArgs;
-use crate::exit::{CliError, Exit};
+use crate::exit::{Class, CliError};
 use crate::query::amount;
 
 /// Starts the sandbox, prints how to use it, and waits for Ctrl-C.
@@ -29,7 +29,7 @@ pub fn run(args: &SandboxArgs) -> Result<(), CliError> {
     let mut out = std::io::stdout().lock();
     out.write_all(banner(&sandbox).as_bytes())
         .and_then(|()| out.flush())
-        .map_err(|e| CliError::new(Exit::Other, format!("cannot write to stdout: {e}")))?;
+        .map_err(|e| CliError::new(Class::Other, format!("cannot write to stdout: {e}")))?;
     drop(out);
     interrupt.wait();
     eprintln!("stopping the sandbox");
@@ -50,7 +50,7 @@ fn start_error(e: &std::io::Error, port: u16) -> CliError {
         format!("127.0.0.1:{port}")
     };
     let error = CliError::new(
-        Exit::Other,
+        Class::Other,
         format!("cannot start the sandbox on {address}: {e}"),
     );
     if e.kind() == std::io::ErrorKind::AddrInUse {
@@ -122,7 +122,7 @@ struct Interrupt {
 impl Interrupt {
     fn listen() -> Result<Interrupt, CliError> {
         let cannot = |e: std::io::Error| {
-            CliError::new(Exit::Other, format!("cannot listen for Ctrl-C: {e}"))
+            CliError::new(Class::Other, format!("cannot listen for Ctrl-C: {e}"))
         };
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_io()
@@ -153,12 +153,12 @@ mod tests {
     fn start_errors_name_the_address() {
         let in_use = std::io::Error::from(std::io::ErrorKind::AddrInUse);
         let e = start_error(&in_use, 8080);
-        assert_eq!(e.exit, Exit::Other);
+        assert_eq!(e.class, Class::Other);
         assert!(e.message.contains("127.0.0.1:8080"), "{e}");
         assert!(e.hint.is_some_and(|h| h.contains("--port")));
         let bad_key =
             std::io::Error::new(std::io::ErrorKind::InvalidInput, "appKey must not be empty");
-        assert_eq!(start_error(&bad_key, 0).exit, Exit::Usage);
+        assert_eq!(start_error(&bad_key, 0).class, Class::Usage);
     }
 
     #[test]

@@ -7,7 +7,7 @@ use chinaums::types::time::auth_timestamp;
 use chinaums::{Clock, NonceSource, RandomNonce, SystemClock};
 
 use crate::args::{Secret, SignArgs, check_app_id};
-use crate::exit::{CliError, Exit};
+use crate::exit::{Class, CliError};
 
 /// Everything `sign` needs once the inputs are resolved.
 pub struct SignInput<'a> {
@@ -43,7 +43,7 @@ pub fn run(args: &SignArgs) -> Result<String, CliError> {
                 missing.push("--app-key or CHINAUMS_APP_KEY");
             }
             return Err(CliError::new(
-                Exit::AuthConfig,
+                Class::Config,
                 format!("missing credentials: set {}", missing.join(", and ")),
             ));
         }
@@ -57,7 +57,7 @@ pub fn run(args: &SignArgs) -> Result<String, CliError> {
         Some(n) => n.clone(),
         None => RandomNonce
             .nonce()
-            .map_err(|e| CliError::new(Exit::Other, e.to_string()))?,
+            .map_err(|e| CliError::new(Class::Other, e.to_string()))?,
     };
     let body = read_body(args)?;
     Ok(render(
