@@ -88,27 +88,20 @@ fn print_json(error: &CliError) {
 /// Prints clap's error, help or version text where clap would, in colour on a terminal, with
 /// URL passwords redacted: clap repeats argument values, and help shows `CHINAUMS_ENV`'s value.
 fn print_clap(e: &clap::Error) {
-    let styled = e.render();
-    let colour = |terminal: bool| terminal && std::env::var_os("NO_COLOR").is_none();
-    let _ = if e.use_stderr() {
-        let mut stderr = std::io::stderr().lock();
-        let text = if colour(stderr.is_terminal()) {
-            styled.ansi().to_string()
-        } else {
-            styled.to_string()
-        };
-        stderr.write_all(redact::urls(&text).as_bytes())
+    let (mut out, terminal): (Box<dyn Write>, bool) = if e.use_stderr() {
+        (Box::new(std::io::stderr()), std::io::stderr().is_terminal())
     } else {
-        let mut stdout = std::io::stdout().lock();
-        let text = if colour(stdout.is_terminal()) {
-            styled.ansi().to_string()
-        } else {
-            styled.to_string()
-        };
-        stdout
-            .write_all(redact::urls(&text).as_bytes())
-            .and_then(|()| stdout.flush())
+        (Box::new(std::io::stdout()), std::io::stdout().is_terminal())
     };
+    let styled = e.render();
+    let text = if terminal && std::env::var_os("NO_COLOR").is_none() {
+        styled.ansi().to_string()
+    } else {
+        styled.to_string()
+    };
+    let _ = out
+        .write_all(redact::urls(&text).as_bytes())
+        .and_then(|()| out.flush());
 }
 
 fn dispatch(cli: &Cli) -> Result<String, CliError> {
