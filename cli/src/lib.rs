@@ -70,11 +70,17 @@ fn asks_for_json(argv: &[OsString]) -> bool {
         .any(|arg| arg == "--json")
 }
 
-/// A clap error (exit 2) as a usage [`CliError`]: its first line, without the `error: `.
+/// A clap error (exit 2) as a usage [`CliError`]: its first paragraph without the `error: `
+/// (which may list the missing arguments), and its `tip:` as the hint.
 fn clap_error(e: &clap::Error) -> CliError {
     let text = e.render().to_string();
-    let first = text.lines().next().unwrap_or_default();
-    CliError::usage(first.strip_prefix("error: ").unwrap_or(first))
+    let mut paragraphs = text.split("\n\n").map(str::trim_end);
+    let first = paragraphs.next().unwrap_or_default();
+    let error = CliError::usage(first.strip_prefix("error: ").unwrap_or(first));
+    match paragraphs.find_map(|p| p.trim_start().strip_prefix("tip: ")) {
+        Some(tip) => error.hint(tip),
+        None => error,
+    }
 }
 
 /// Prints `error` as JSON on stdout; a closed stdout leaves the stderr text as the report.

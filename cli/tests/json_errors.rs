@@ -125,6 +125,12 @@ fn exit_2_usage_errors_as_json() {
         json["message"].as_str().unwrap().contains("at most 1h"),
         "{json}"
     );
+    // The whole of clap's message: what is missing, too.
+    let (_, json) = json_error(chinaums().args(["query", "--sandbox", "--json"]));
+    assert!(
+        json["message"].as_str().unwrap().contains("<merOrderId>"),
+        "{json}"
+    );
 }
 
 #[test]
