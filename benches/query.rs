@@ -9,15 +9,15 @@
 use std::hint::black_box;
 
 use base64::Engine as _;
-use chinaums::netpay::PaymentQuery;
 use chinaums::{Client, Credentials, Environment, FixedClock, FixedNonce};
+use chinaums::{Merchant, PaymentQuery};
 use criterion::{Criterion, criterion_group, criterion_main};
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
 const APP_ID: &str = "10037e6f6a4e6da4016a670fd4530012";
 const APP_KEY: &str = "f7a74b6c02ae4e1e94aaba311c04acf2";
-const DOCUMENTED_RESPONSE: &str = include_str!("../tests/data/query_response.json");
+const DOCUMENTED_RESPONSE: &str = include_str!("../tests/data/query/documented_answer.json");
 
 fn client() -> Client {
     Client::builder(Credentials::new(APP_ID, APP_KEY), Environment::Test)
@@ -28,10 +28,8 @@ fn client() -> Client {
 
 fn query() -> PaymentQuery {
     PaymentQuery::new(
-        "898201612345678",
-        "88880001",
-        "YUEDANDEFAULT",
-        "31942024010112000000001234",
+        &Merchant::new("898201612345678", "88880001", "YUEDANDEFAULT").unwrap(),
+        "31942024010112000000001234".parse().unwrap(),
     )
 }
 

@@ -5,7 +5,7 @@
 //!
 //! ```
 //! use std::time::Duration;
-//! use chinaums::netpay::PaymentQuery;
+//! use chinaums::{Merchant, PaymentQuery};
 //! use chinaums::{Client, Credentials, Environment, Step, TransportError};
 //!
 //! /// Any HTTP client: sends the request exactly as built, returns the response as it came.
@@ -15,7 +15,8 @@
 //! }
 //!
 //! let client = Client::new(Credentials::new("my-app-id", "my-app-key"), Environment::Test);
-//! let query = PaymentQuery::new("898201612345678", "88880001", "YUEDANDEFAULT", "3194202401011200000001");
+//! let merchant = Merchant::new("898201612345678", "88880001", "YUEDANDEFAULT")?;
+//! let query = PaymentQuery::new(&merchant, "3194202401011200000001".parse()?);
 //! let deadline = Duration::from_secs(30); // the same bound as one exchange
 //!
 //! let mut call = client.call(&query)?; // validated and encoded; nothing sent yet
@@ -48,7 +49,8 @@ use crate::auth::AuthScheme;
 use crate::auth::token::{self, AccessToken};
 use crate::auth::token_cache::{self, Decision, FetchLease, StoredToken};
 use crate::client::Client;
-use crate::error::{Delivery, Error, ErrorClass, TokenError, TransportError};
+use crate::error::{ConfigErrorKind, Delivery, Error, ErrorClass, TokenError, TransportError};
+use crate::netpay::FollowUp;
 use crate::operation::Reply;
 use crate::response::{self, Classifier};
 
@@ -146,6 +148,7 @@ pub struct Call<R> {
     path: String,
     body: Vec<u8>,
     classify: Classifier,
+    follow_up: Option<FollowUp>,
     state: State,
     retried: bool,
     reply: PhantomData<fn() -> R>,
@@ -162,12 +165,19 @@ impl<R> fmt::Debug for Call<R> {
 }
 
 impl<R: Reply> Call<R> {
-    pub(crate) fn new(client: Client, path: String, body: Vec<u8>, classify: Classifier) -> Self {
+    pub(crate) fn new(
+        client: Client,
+        path: String,
+        body: Vec<u8>,
+        classify: Classifier,
+        follow_up: Option<FollowUp>,
+    ) -> Self {
         Call {
             client,
             path,
             body,
             classify,
+            follow_up,
             state: State::Ready,
             retried: false,
             reply: PhantomData,
@@ -185,11 +195,12 @@ impl<R: Reply> Call<R> {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use chinaums::netpay::PaymentQuery;
+    /// use chinaums::{Merchant, PaymentQuery};
     /// use chinaums::{http, Client, Credentials, Environment};
     ///
     /// let client = Client::new(Credentials::new("my-app-id", "my-app-key"), Environment::Test);
-    /// let query = PaymentQuery::new("898201612345678", "88880001", "YUEDANDEFAULT", "3194202401011200000001");
+    /// let merchant = Merchant::new("898201612345678", "88880001", "YUEDANDEFAULT")?;
+    /// let query = PaymentQuery::new(&merchant, "3194202401011200000001".parse()?);
     /// let answer = client.call(&query)?.run_blocking(Duration::from_secs(30), |request| {
     ///     assert_eq!(request.method(), http::Method::POST);
     ///     Ok(http::Response::new(br#"{"errCode":"SUCCESS","status":"TRADE_SUCCESS"}"#.to_vec()))
@@ -221,12 +232,13 @@ impl<R: Reply> Call<R> {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use chinaums::netpay::PaymentQuery;
+    /// use chinaums::{Merchant, PaymentQuery};
     /// use chinaums::{http, Client, Credentials, Environment};
     ///
     /// # async fn example() -> Result<(), chinaums::Error> {
     /// let client = Client::new(Credentials::new("my-app-id", "my-app-key"), Environment::Test);
-    /// let query = PaymentQuery::new("898201612345678", "88880001", "YUEDANDEFAULT", "3194202401011200000001");
+    /// let merchant = Merchant::new("898201612345678", "88880001", "YUEDANDEFAULT")?;
+    /// let query = PaymentQuery::new(&merchant, "3194202401011200000001".parse()?);
     /// let answer = client
     ///     .call(&query)?
     ///     .run(
@@ -307,7 +319,7 @@ impl<R: Reply> Call<R> {
             State::FetchingToken { lease } => self.token_received(lease, outcome),
             State::InFlight { generation } => {
                 let result = match outcome {
-                    Ok(response) => response::parse_as(&response, self.classify),
+                    Ok(response) => response::parse(&response, self.classify),
                     Err(e) => Err(Error::Transport(e)),
                 };
                 match (generation, result) {
@@ -406,14 +418,16 @@ impl<R: Reply> Call<R> {
 
     fn finish(&mut self, result: Result<R, Error>) -> Step<R> {
         self.state = State::Finished;
-        Step::Done(result)
+        // An unknown outcome names the query that settles it (a refund's refund query).
+        Step::Done(result.map_err(|e| e.with_follow_up(self.follow_up.clone())))
     }
 
     fn misuse(&mut self, what: &str) -> Step<R> {
         // Finishing drops a fetch lease, if this call held one.
-        self.finish(Err(Error::Config(format!(
-            "call driven out of order: {what}"
-        ))))
+        self.finish(Err(Error::config(
+            ConfigErrorKind::Misuse,
+            format!("call driven out of order: {what}"),
+        )))
     }
 }
 

@@ -5,19 +5,18 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
-
-use crate::auth::token::{self, AccessToken, TokenRequestBody};
+use crate::auth::token::{self, AccessToken};
 use crate::auth::token_cache::{TokenCache, TokenStore};
 use crate::auth::{AuthScheme, body_sig};
 use crate::call::Call;
 use crate::clock::{Clock, NonceSource, RandomNonce, SystemClock, check_nonce};
 use crate::credentials::Credentials;
 use crate::environment::Environment;
-use crate::error::Error;
+use crate::error::{ConfigErrorKind, Error, InvalidField};
 use crate::operation::{Operation, Reply};
 use crate::response;
-use crate::types::time::auth_timestamp;
+use crate::types::ids::{MerOrderId, MsgSrcId, RefundOrderId};
+use crate::types::time::{auth_timestamp, format_datetime, request_timestamp};
 
 struct Inner {
     credentials: Credentials,
@@ -35,13 +34,14 @@ pub const DEFAULT_TOKEN_REFRESH_MARGIN: Duration = Duration::from_secs(300);
 ///
 /// ```
 /// use chinaums::{Client, Credentials, Environment, FixedClock, FixedNonce};
-/// use chinaums::netpay::PaymentQuery;
+/// use chinaums::{Merchant, PaymentQuery};
 ///
 /// let client = Client::builder(Credentials::new("my-app-id", "my-app-key"), Environment::Test)
 ///     .clock(FixedClock::from_unix(1_704_081_600)) // 2024-01-01 12:00:00 Beijing
 ///     .nonce_source(FixedNonce::new("0123456789abcdef0123456789abcdef"))
 ///     .build();
-/// let query = PaymentQuery::new("898201612345678", "88880001", "YUEDANDEFAULT", "31942024010112000000001234");
+/// let merchant = Merchant::new("898201612345678", "88880001", "YUEDANDEFAULT")?;
+/// let query = PaymentQuery::new(&merchant, "31942024010112000000001234".parse()?);
 /// let request = client.prepare(&query)?;
 /// assert_eq!(request.uri(), "https://test-api-open.chinaums.com/v1/netpay/query");
 /// assert!(request.headers()["authorization"].to_str()?.starts_with("OPEN-BODY-SIG AppId=\"my-app-id\""));
@@ -170,10 +170,23 @@ impl Client {
         self.inner.clock.now()
     }
 
-    /// Validates `op` and serializes its body once, to the bytes that will be signed and sent.
-    pub fn encode<O: Operation + ?Sized>(&self, op: &O) -> Result<Vec<u8>, Error> {
-        let body = op.body(self.now())?;
-        serde_json::to_vec(&body).map_err(|e| Error::Config(format!("cannot serialize body: {e}")))
+    /// Validates `op` and serializes its body once, to the bytes that will be signed and sent:
+    /// the common envelope, `requestTimestamp` first (from the clock unless the operation
+    /// chose one), then the operation's fields.
+    pub fn encode<O: Operation>(&self, op: &O) -> Result<Vec<u8>, Error> {
+        op.validate()?;
+        let request_timestamp = match op.request_timestamp() {
+            Some(at) => format_datetime(at),
+            None => request_timestamp(self.now()),
+        };
+        if request_timestamp.len() != 19 {
+            return Err(InvalidField::new(
+                "requestTimestamp",
+                "must be a date between years 0000 and 9999",
+            )
+            .into());
+        }
+        op.encode(&request_timestamp)
     }
 
     /// The authentication scheme.
@@ -185,14 +198,15 @@ impl Client {
     ///
     /// With OPEN-ACCESS-TOKEN this needs a cached, fresh token (fetched by an earlier
     /// [`Client::call`]); otherwise it fails with [`Error::Config`]. Drive a `call` instead.
-    pub fn prepare<O: Operation + ?Sized>(&self, op: &O) -> Result<http::Request<Vec<u8>>, Error> {
+    pub fn prepare<O: Operation>(&self, op: &O) -> Result<http::Request<Vec<u8>>, Error> {
         let body = self.encode(op)?;
         match self.inner.auth {
             AuthScheme::BodySig => self.sign_request(op.path(), body),
             AuthScheme::AccessToken => {
                 let token = self.inner.tokens.peek(self.now()).ok_or_else(|| {
-                    Error::Config(
-                        "no fresh access token cached: drive a call() to fetch one".into(),
+                    Error::config(
+                        ConfigErrorKind::NoToken,
+                        "no fresh access token cached: drive a call() to fetch one",
                     )
                 })?;
                 self.token_authorized_request(op.path(), body, &token)
@@ -208,50 +222,71 @@ impl Client {
         let timestamp = auth_timestamp(self.now());
         let nonce = self.nonce()?;
         let credentials = &self.inner.credentials;
-        let signed = body_sig::sign(
-            credentials.app_id(),
-            credentials.app_key(),
-            &timestamp,
-            &nonce,
-            &body,
-        );
-        post(uri, Some(&signed.authorization), body)
+        body_sig::signed_request(uri, credentials, &timestamp, &nonce, body)
     }
 
     /// `body` for `POST {base}{path}` with `Authorization: OPEN-ACCESS-TOKEN AccessToken=…`.
-    pub fn token_authorized_request(
+    pub(crate) fn token_authorized_request(
         &self,
         path: &str,
         body: Vec<u8>,
         token: &AccessToken,
     ) -> Result<http::Request<Vec<u8>>, Error> {
-        let uri = self.uri(path)?;
-        post(
-            uri,
-            Some(&token::authorization_header(token.expose())),
-            body,
-        )
+        token::authorized_request(self.uri(path)?, token, body)
     }
 
     /// The token request (`POST /v1/token/access`) at the clock's current time.
-    pub fn token_request(&self) -> Result<http::Request<Vec<u8>>, Error> {
+    pub(crate) fn token_request(&self) -> Result<http::Request<Vec<u8>>, Error> {
         self.inner.credentials.check()?;
         let uri = self.uri(token::PATH)?;
         let timestamp = auth_timestamp(self.now());
         let nonce = self.nonce()?;
-        let credentials = &self.inner.credentials;
-        let body = TokenRequestBody::new(
-            credentials.app_id(),
-            credentials.app_key(),
-            &timestamp,
-            &nonce,
-        );
-        let body = serde_json::to_vec(&body)
-            .map_err(|e| Error::Config(format!("cannot serialize token request: {e}")))?;
-        post(uri, None, body)
+        token::token_request(uri, &self.inner.credentials, &timestamp, &nonce)
     }
 
-    /// How many access-token fetches this client (and its clones) has started.
+    /// A fresh `merOrderId` in the layout the platform recommends: the merchant's `msgSrcId`,
+    /// the Beijing time to the millisecond, then 7 digits drawn from the nonce source (28
+    /// characters). Reproducible with a fixed clock and nonce.
+    ///
+    /// ```
+    /// use chinaums::{Client, Credentials, Environment, FixedClock, FixedNonce};
+    ///
+    /// let client = Client::builder(Credentials::new("my-app-id", "my-app-key"), Environment::Test)
+    ///     .clock(FixedClock::from_unix(1_704_081_600))
+    ///     .nonce_source(FixedNonce::new("0123456789abcdef0123456789abcdef"))
+    ///     .build();
+    /// let id = client.new_mer_order_id(&"3194".parse()?)?;
+    /// assert!(id.as_str().starts_with("319420240101120000000"));
+    /// assert_eq!(id.as_str().len(), 28);
+    /// # Ok::<(), chinaums::Error>(())
+    /// ```
+    pub fn new_mer_order_id(&self, msg_src_id: &MsgSrcId) -> Result<MerOrderId, Error> {
+        Ok(MerOrderId::new(self.fresh_id(msg_src_id)?)?)
+    }
+
+    /// A fresh `refundOrderId` for a new refund, in the same layout as
+    /// [`Client::new_mer_order_id`]. Keep it with the refund: sending the refund again with it
+    /// (after a timeout, say) returns the same refund instead of refunding twice.
+    pub fn new_refund_order_id(&self, msg_src_id: &MsgSrcId) -> Result<RefundOrderId, Error> {
+        Ok(RefundOrderId::new(self.fresh_id(msg_src_id)?)?)
+    }
+
+    /// `{msgSrcId}{yyyyMMddHHmmssSSS}{7 digits}` from the injected clock and nonce source.
+    fn fresh_id(&self, msg_src_id: &MsgSrcId) -> Result<String, Error> {
+        use sha2::{Digest as _, Sha256};
+        let at = crate::types::time::beijing(self.now());
+        let stamp = crate::types::time::order_id_timestamp(at);
+        // Any nonce source will do: its nonce is hashed down to the 7 digits.
+        let digest = Sha256::digest(self.nonce()?.as_bytes());
+        let mut first = [0u8; 8];
+        first.copy_from_slice(&digest[..8]);
+        let digits = u64::from_be_bytes(first) % 10_000_000;
+        Ok(format!("{msg_src_id}{stamp}{digits:07}"))
+    }
+
+    /// How many access-token fetches this client (and its clones) has started (for tests of
+    /// the single-flight rule).
+    #[doc(hidden)]
     pub fn token_fetches_started(&self) -> u64 {
         self.inner.tokens.fetches_started()
     }
@@ -271,7 +306,7 @@ impl Client {
         &self,
         response: &http::Response<Vec<u8>>,
     ) -> Result<O::Response, Error> {
-        response::parse_as::<O::Response>(response, O::classify)
+        response::parse::<O::Response>(response, O::classify)
     }
 
     /// Validates `op` and returns the call's state machine; no I/O happens here.
@@ -287,38 +322,26 @@ impl Client {
             op.path().to_owned(),
             body,
             O::classify,
+            op.follow_up(),
         ))
     }
 
     pub(crate) fn uri(&self, path: &str) -> Result<http::Uri, Error> {
         if !path.starts_with('/') || path.contains(['?', '#']) {
-            return Err(Error::Config(format!(
-                "path {path:?} must start with `/` and have no query or fragment"
-            )));
+            return Err(Error::config(
+                ConfigErrorKind::Path,
+                format!("path {path:?} must start with `/` and have no query or fragment"),
+            ));
         }
         format!("{}{}", self.inner.environment.base_url(), path)
             .parse()
-            .map_err(|_| Error::Config(format!("path {path:?} does not make a valid URL")))
+            .map_err(|_| {
+                Error::config(
+                    ConfigErrorKind::Path,
+                    format!("path {path:?} does not make a valid URL"),
+                )
+            })
     }
-}
-
-/// A JSON `POST` with an optional (sensitive) `Authorization` header.
-fn post(
-    uri: http::Uri,
-    authorization: Option<&str>,
-    body: Vec<u8>,
-) -> Result<http::Request<Vec<u8>>, Error> {
-    let mut request =
-        http::Request::post(uri).header(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    if let Some(authorization) = authorization {
-        let mut value = HeaderValue::from_str(authorization)
-            .map_err(|_| Error::Config("the Authorization header is not valid ASCII".into()))?;
-        value.set_sensitive(true);
-        request = request.header(AUTHORIZATION, value);
-    }
-    request
-        .body(body)
-        .map_err(|e| Error::Config(format!("cannot build request: {e}")))
 }
 
 #[cfg(test)]
@@ -336,32 +359,36 @@ mod tests {
 
     #[test]
     fn bad_credentials_and_paths_fail_before_signing() {
+        let kind = |result: Result<http::Request<Vec<u8>>, Error>| match result {
+            Err(Error::Config(e)) => e.kind,
+            other => panic!("{other:?}"),
+        };
         let client = Client::new(Credentials::new("a\"b", "k"), Environment::Test);
-        assert!(matches!(
-            client.sign_request("/v1/x", vec![]),
-            Err(Error::Config(_))
-        ));
+        assert_eq!(
+            kind(client.sign_request("/v1/x", vec![])),
+            ConfigErrorKind::Credentials
+        );
         let client = Client::new(Credentials::new("app", ""), Environment::Test);
-        assert!(matches!(
-            client.sign_request("/v1/x", vec![]),
-            Err(Error::Config(_))
-        ));
+        assert_eq!(
+            kind(client.sign_request("/v1/x", vec![])),
+            ConfigErrorKind::Credentials
+        );
         let client = Client::new(Credentials::new("app", "key"), Environment::Test);
-        assert!(matches!(
-            client.sign_request("v1/x", vec![]),
-            Err(Error::Config(_))
-        ));
-        assert!(matches!(
-            client.sign_request("/v1/x?a", vec![]),
-            Err(Error::Config(_))
-        ));
+        assert_eq!(
+            kind(client.sign_request("v1/x", vec![])),
+            ConfigErrorKind::Path
+        );
+        assert_eq!(
+            kind(client.sign_request("/v1/x?a", vec![])),
+            ConfigErrorKind::Path
+        );
     }
 
     #[test]
     fn authorization_is_marked_sensitive() {
         let client = Client::new(Credentials::new("app", "key"), Environment::Test);
         let request = client.sign_request("/v1/x", b"{}".to_vec()).unwrap();
-        assert!(request.headers()[AUTHORIZATION].is_sensitive());
+        assert!(request.headers()[http::header::AUTHORIZATION].is_sensitive());
         assert!(!format!("{request:?}").contains("Signature="));
     }
 }

@@ -98,20 +98,11 @@ impl NonceSource for FixedNonce {
     }
 }
 
-/// Checks a nonce before it goes into a header.
+/// Checks a nonce before it goes into a header: the [`Nonce`](crate::Nonce) rule.
 pub(crate) fn check_nonce(nonce: &str) -> Result<(), Error> {
-    let ok = !nonce.is_empty()
-        && nonce.len() <= crate::auth::body_sig::MAX_NONCE_LEN
-        && nonce
-            .bytes()
-            .all(|b| b.is_ascii_graphic() && b != b'"' && b != b',');
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::Nonce(format!(
-            "nonce must be 1 to 128 printable ASCII characters without `\"` or `,`, got {nonce:?}"
-        )))
-    }
+    crate::types::ids::Nonce::new(nonce)
+        .map(drop)
+        .map_err(|e| Error::Nonce(format!("the nonce source gave {nonce:?}: {}", e.rule)))
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::error::Error;
+use crate::error::{ConfigErrorKind, Error};
 
 /// The environment variable [`Credentials::from_env`] reads the appId from.
 pub const APP_ID_VAR: &str = "CHINAUMS_APP_ID";
@@ -64,7 +64,10 @@ impl Credentials {
                 .into_iter()
                 .filter_map(|(missing, name)| missing.then_some(name))
                 .collect();
-                Err(Error::Config(format!("{} not set", missing.join(" and "))))
+                Err(Error::config(
+                    ConfigErrorKind::Credentials,
+                    format!("{} not set", missing.join(" and ")),
+                ))
             }
         }
     }
@@ -80,18 +83,18 @@ impl Credentials {
     }
 
     pub(crate) fn check(&self) -> Result<(), Error> {
-        if self.app_id.is_empty()
-            || !self
-                .app_id
-                .bytes()
-                .all(|b| b.is_ascii_graphic() && b != b'"' && b != b',')
-        {
-            return Err(Error::Config(
-                "appId must be non-empty printable ASCII without `\"` or `,`".into(),
+        // The appId goes into an `Authorization` header: the `AppId` rule, written once.
+        if let Err(e) = crate::types::ids::AppId::new(self.app_id.as_str()) {
+            return Err(Error::config(
+                ConfigErrorKind::Credentials,
+                format!("the appId {}", e.rule),
             ));
         }
         if self.app_key.is_empty() {
-            return Err(Error::Config("appKey must not be empty".into()));
+            return Err(Error::config(
+                ConfigErrorKind::Credentials,
+                "appKey must not be empty",
+            ));
         }
         Ok(())
     }

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::error::Error;
+use crate::error::{ConfigErrorKind, Error};
 
 /// The production gateway.
 pub const PRODUCTION_URL: &str = "https://api-mop.chinaums.com";
@@ -49,7 +49,12 @@ impl BaseUrl {
     /// Checks `url`. The error never repeats a `user:password@` part.
     pub fn parse(url: &str) -> Result<BaseUrl, Error> {
         let shown = redact_userinfo(url);
-        let bad = |why: &str| Error::Config(format!("base URL {shown:?} {why}"));
+        let bad = |why: &str| {
+            Error::config(
+                ConfigErrorKind::BaseUrl,
+                format!("base URL {shown:?} {why}"),
+            )
+        };
         let uri: http::Uri = url.parse().map_err(|_| bad("is not a valid URL"))?;
         match uri.scheme_str() {
             Some("http" | "https") => {}
@@ -126,12 +131,13 @@ impl Environment {
         let value = lookup(ENV_VAR)
             .filter(|v| !v.trim().is_empty())
             .ok_or_else(|| {
-                Error::Config(format!(
-                    "{ENV_VAR} is not set: set it to production, test or a base URL"
-                ))
+                Error::config(
+                    ConfigErrorKind::BaseUrl,
+                    format!("{ENV_VAR} is not set: set it to production, test or a base URL"),
+                )
             })?;
         value.parse().map_err(|e| match e {
-            Error::Config(why) => Error::Config(format!("{ENV_VAR}: {why}")),
+            Error::Config(e) => Error::config(e.kind, format!("{ENV_VAR}: {}", e.message)),
             other => other,
         })
     }
@@ -177,8 +183,8 @@ impl FromStr for Environment {
             "production" | "prod" => Ok(Environment::Production),
             "test" => Ok(Environment::Test),
             url => Environment::custom(url).map_err(|e| match e {
-                Error::Config(why) => Error::Config(format!(
-                    "{why}; expected `production`, `test` or a base URL like http://127.0.0.1:8080"
+                Error::Config(e) => Error::config(e.kind, format!(
+                    "{}; expected `production`, `test` or a base URL like http://127.0.0.1:8080", e.message
                 )),
                 other => other,
             }),
@@ -189,7 +195,7 @@ impl FromStr for Environment {
 /// `url` with any `user:password@` part replaced by `***@`, for messages and logs.
 ///
 /// ```
-/// use chinaums::environment::redact_userinfo;
+/// use chinaums::redact_userinfo;
 ///
 /// assert_eq!(redact_userinfo("http://user:PW@host:8080/x"), "http://***@host:8080/x");
 /// assert_eq!(redact_userinfo("http://host/a@b"), "http://host/a@b");
@@ -234,7 +240,7 @@ mod tests {
             "http://user@host",
         ] {
             assert!(
-                matches!(Environment::custom(bad), Err(Error::Config(_))),
+                matches!(Environment::custom(bad), Err(Error::Config(ref e)) if e.kind == ConfigErrorKind::BaseUrl),
                 "{bad}"
             );
         }

@@ -10,6 +10,8 @@ use std::fmt;
 
 use http::StatusCode;
 
+use crate::netpay::FollowUp;
+
 /// What the caller should do about an error.
 ///
 /// # HTTP statuses without an `errCode`
@@ -101,8 +103,8 @@ pub enum Error {
     #[error(transparent)]
     InvalidField(#[from] InvalidField),
     /// The SDK itself is misconfigured (e.g. an unusable base URL); nothing was sent.
-    #[error("configuration error: {0}")]
-    Config(String),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
     /// The nonce source failed or produced an unusable nonce; nothing was sent.
     #[error("nonce source failed: {0}")]
     Nonce(String),
@@ -122,6 +124,11 @@ pub enum Error {
     /// Fetching an access token failed; the business request was not sent.
     #[error(transparent)]
     Token(#[from] TokenError),
+    /// An operation that changes money may or may not have happened; the payload says why the
+    /// outcome is unknown and which query tells. Only ever of class
+    /// [`ErrorClass::OutcomeUnknown`].
+    #[error("{}; outcome unknown: {}", .0.cause, .0.follow_up)]
+    Unresolved(Box<Unresolved>),
 }
 
 impl Error {
@@ -136,6 +143,38 @@ impl Error {
             Error::Decode(_) => ErrorClass::OutcomeUnknown,
             Error::Transport(e) => e.class(),
             Error::Token(e) => e.class,
+            Error::Unresolved(_) => ErrorClass::OutcomeUnknown,
+        }
+    }
+
+    /// When the outcome of an operation that changes money is unknown: the query to ask
+    /// (e.g. the refund query with the refund's ids). Never send the operation anew before
+    /// asking it.
+    pub fn follow_up(&self) -> Option<&FollowUp> {
+        match self {
+            Error::Unresolved(u) => Some(&u.follow_up),
+            _ => None,
+        }
+    }
+
+    /// The error itself, without the follow-up an unresolved outcome adds.
+    pub fn cause(&self) -> &Error {
+        match self {
+            Error::Unresolved(u) => u.cause.cause(),
+            other => other,
+        }
+    }
+
+    /// Adds `follow_up` to an error whose outcome is unknown; any other error is returned as is.
+    pub(crate) fn with_follow_up(self, follow_up: Option<FollowUp>) -> Error {
+        match follow_up {
+            Some(follow_up) if self.is_outcome_unknown() && self.follow_up().is_none() => {
+                Error::Unresolved(Box::new(Unresolved {
+                    cause: self,
+                    follow_up,
+                }))
+            }
+            _ => self,
         }
     }
 
@@ -151,6 +190,7 @@ impl Error {
             Error::Http(e) => Some(e.status),
             Error::Decode(e) => Some(e.status),
             Error::Token(e) => e.status,
+            Error::Unresolved(u) => u.cause.status(),
             _ => None,
         }
     }
@@ -160,9 +200,65 @@ impl Error {
         match self {
             Error::Platform(e) => Some(&e.err_code),
             Error::Token(e) => e.err_code.as_deref(),
+            Error::Unresolved(u) => u.cause.err_code(),
             _ => None,
         }
     }
+}
+
+impl Error {
+    /// A configuration error of `kind`.
+    pub fn config(kind: ConfigErrorKind, message: impl Into<String>) -> Error {
+        Error::Config(ConfigError {
+            kind,
+            message: message.into(),
+        })
+    }
+}
+
+/// An outcome that is unknown, and the query that settles it (see [`Error::Unresolved`]).
+#[derive(Clone, Debug)]
+pub struct Unresolved {
+    /// Why the outcome is unknown (a timeout after sending, an unreadable answer, …).
+    pub cause: Error,
+    /// What to ask to learn the outcome.
+    pub follow_up: FollowUp,
+}
+
+/// What part of the configuration is wrong; match on it rather than on the message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ConfigErrorKind {
+    /// The base URL (or the `CHINAUMS_ENV` naming it) is missing or unusable.
+    BaseUrl,
+    /// An operation's path does not make a usable URL.
+    Path,
+    /// The appId or appKey is missing or cannot go into a header.
+    Credentials,
+    /// The transport timeout is zero or above the maximum.
+    Timeout,
+    /// The response body cap is zero.
+    ResponseCap,
+    /// A root certificate cannot be read or cannot serve as a trust anchor.
+    Certificate,
+    /// The TLS stack cannot be configured.
+    Tls,
+    /// `prepare` with OPEN-ACCESS-TOKEN and no fresh token cached: drive a `call` instead.
+    NoToken,
+    /// A call was driven out of order (e.g. `receive` without a request in flight).
+    Misuse,
+    /// The request could not be serialized or built.
+    Request,
+}
+
+/// The SDK is misconfigured; nothing was sent.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("configuration error: {message}")]
+pub struct ConfigError {
+    /// What part of the configuration is wrong.
+    pub kind: ConfigErrorKind,
+    /// What is wrong, for people.
+    pub message: String,
 }
 
 /// A request field that broke a rule; reported before anything is signed.

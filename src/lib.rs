@@ -10,11 +10,12 @@
 //! all under one [`TransportConfig`] (timeout, response body cap, extra trusted roots).
 //!
 //! ```
-//! use chinaums::netpay::PaymentQuery;
+//! use chinaums::{Merchant, PaymentQuery};
 //! use chinaums::{Client, Credentials, Environment, PaymentState};
 //!
 //! let client = Client::new(Credentials::new("my-app-id", "my-app-key"), Environment::Test);
-//! let query = PaymentQuery::new("898201612345678", "88880001", "YUEDANDEFAULT", "3194202401011200000001");
+//! let merchant = Merchant::new("898201612345678", "88880001", "YUEDANDEFAULT")?;
+//! let query = PaymentQuery::new(&merchant, "3194202401011200000001".parse()?);
 //!
 //! // 1. Build the signed request and send it with any HTTP client.
 //! let request: http::Request<Vec<u8>> = client.prepare(&query)?;
@@ -32,37 +33,66 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-pub mod auth;
-pub mod call;
-pub mod client;
-pub mod clock;
-pub mod credentials;
-pub mod environment;
-pub mod error;
-pub mod netpay;
-pub mod operation;
-pub mod response;
-pub mod transport;
-pub mod types;
+mod auth;
+mod call;
+mod client;
+mod clock;
+mod credentials;
+mod environment;
+mod error;
+mod netpay;
+mod operation;
+mod response;
+mod transport;
+mod types;
 
+// One path per item: everything a user touches is re-exported here.
 pub use auth::AuthScheme;
 pub use auth::token::AccessToken;
-pub use auth::token_cache::{StoredToken, TokenStore};
+pub use auth::token_cache::{MAX_TOKEN_LIFETIME, StoredToken, TokenStore};
 pub use call::{Call, Step, Wait};
-pub use client::{Client, ClientBuilder};
+pub use client::{Client, ClientBuilder, DEFAULT_TOKEN_REFRESH_MARGIN};
 pub use clock::{Clock, FixedClock, FixedNonce, NonceSource, RandomNonce, SystemClock};
-pub use credentials::Credentials;
-pub use environment::{BaseUrl, Environment};
+pub use credentials::{APP_ID_VAR, APP_KEY_VAR, Credentials};
+pub use environment::{BaseUrl, ENV_VAR, Environment, PRODUCTION_URL, TEST_URL, redact_userinfo};
 pub use error::{
-    DecodeError, Delivery, Error, ErrorClass, HttpError, InvalidField, PlatformError, TokenError,
-    TransportError, TransportErrorKind,
+    ConfigError, ConfigErrorKind, DecodeError, Delivery, EXCERPT_LIMIT, Error, ErrorClass,
+    HttpError, InvalidField, PlatformError, TokenError, TransportError, TransportErrorKind,
+    Unresolved, classify, known_class,
 };
+pub use netpay::*;
 pub use operation::{Operation, RawOperation, RawResponse, Reply};
-pub use transport::TransportConfig;
+pub use response::Classifier;
+pub use transport::{DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, MAX_TIMEOUT, TransportConfig};
 pub use types::{
     AppId, Fen, InstMid, MerOrderId, Merchant, Mid, MsgId, MsgSrcId, Nonce, PaymentState,
     PlatformDate, PlatformTime, RefundOrderId, SrcReserve, Tid, TradeStatus,
 };
+
+/// OPEN-BODY-SIG as pure functions, every step public: compare them with another
+/// implementation to debug a `BAD_SIGN`.
+pub mod body_sig {
+    pub use crate::auth::body_sig::*;
+}
+
+/// OPEN-ACCESS-TOKEN's pure pieces: the token request's signature and body, the business
+/// `Authorization` header, the token answer. The client runs the flow itself; these are for
+/// debugging and for servers (the sandbox).
+pub mod access_token {
+    pub use crate::auth::token::*;
+}
+
+/// Beijing time (fixed UTC+8) and the platform's timestamp formats.
+pub mod timestamps {
+    pub use crate::types::time::{
+        BEIJING, auth_timestamp, beijing, format_datetime, is_auth_timestamp, parse_auth_timestamp,
+        request_timestamp,
+    };
+}
+
+#[doc(hidden)]
+/// Builds a response (for tests): `status` and `body`.
+pub use response::response as test_response;
 
 pub use http;
 /// The `time` crate, whose types appear in this API (a query's `requestTimestamp`, the

@@ -1,30 +1,67 @@
 //! The shape every API operation has, and the raw escape hatch.
 
-use std::time::SystemTime;
-
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::error::{Error, ErrorClass};
+use time::PrimitiveDateTime;
+
+use crate::error::{ConfigErrorKind, Error, ErrorClass, InvalidField};
+use crate::netpay::common::{FollowUp, RequestEnvelope};
 
 /// One platform API operation: where it goes, what it sends, what comes back.
 ///
-/// Implementing it is declarative: a path, a body type that validates its fields, and a
-/// response type. Signing, sending and error handling are the client's and the adapters'.
-pub trait Operation {
-    /// The request body, borrowed from the operation.
-    type Body<'a>: Serialize
-    where
-        Self: 'a;
-    /// The decoded success response.
+/// Implementing it is declarative: the operation is a `Serialize` struct of its own fields (the
+/// client wraps them in the common envelope, `requestTimestamp` first), a `PATH`, checks its
+/// field types cannot express, and its answer type. Signing, sending and error handling are the
+/// client's and the adapters'.
+pub trait Operation: Serialize {
+    /// The URL path, e.g. `/v1/netpay/query`.
+    const PATH: &'static str;
+
+    /// The decoded success answer.
     type Response: Reply;
 
-    /// The URL path, e.g. `/v1/netpay/query`.
-    fn path(&self) -> &str;
+    /// Checks the rules the field types cannot carry (a sum of amounts, a field needed only
+    /// with another). Runs before anything is signed. Default: nothing more to check.
+    fn validate(&self) -> Result<(), InvalidField> {
+        Ok(())
+    }
 
-    /// Validates the fields and returns the body; `now` fills defaulted timestamps.
-    fn body(&self, now: SystemTime) -> Result<Self::Body<'_>, Error>;
+    /// The `requestTimestamp` the caller chose (Beijing wall-clock time); `None`, the default,
+    /// takes the client's clock.
+    fn request_timestamp(&self) -> Option<PrimitiveDateTime> {
+        None
+    }
+
+    /// The URL path; [`Self::PATH`] unless the operation chooses it at run time.
+    fn path(&self) -> &str {
+        Self::PATH
+    }
+
+    /// The body bytes to sign and send: the common envelope with `request_timestamp` first and
+    /// this operation's fields flattened in. Override only to send a body of another shape.
+    fn encode(&self, request_timestamp: &str) -> Result<Vec<u8>, Error> {
+        serde_json::to_vec(&RequestEnvelope {
+            request_timestamp,
+            operation: self,
+        })
+        .map_err(|e| {
+            Error::config(
+                ConfigErrorKind::Request,
+                format!("cannot serialize the request body: {e}"),
+            )
+        })
+    }
+
+    /// What to ask when this operation's outcome is unknown (a timeout after sending, an
+    /// unreadable answer, an ambiguous code): an error of class
+    /// [`OutcomeUnknown`](ErrorClass::OutcomeUnknown) then carries it
+    /// ([`Error::follow_up`]). `None`, the default, for operations that are safe to repeat
+    /// as they are (queries).
+    fn follow_up(&self) -> Option<FollowUp> {
+        None
+    }
 
     /// What an `errCode` means for this operation, where it differs from the platform-wide
     /// table (`DUP_ORDER` on an order creation, `OPERATION_NOT_ALLOWED` on a close); `None`
@@ -38,8 +75,9 @@ pub trait Operation {
     }
 }
 
-/// A decoded platform reply: it knows its `errCode` and message.
-pub trait Reply: DeserializeOwned {
+/// A decoded platform reply: it knows its `errCode` and message. Plain data that can move
+/// between threads, so any adapter can hand it back from a spawned task.
+pub trait Reply: DeserializeOwned + Send + 'static {
     /// The `errCode` that means success (`SUCCESS` on business APIs, `0000` on the token API).
     const SUCCESS_CODE: &'static str = "SUCCESS";
 
@@ -98,16 +136,30 @@ impl RawOperation {
     }
 }
 
+impl Serialize for RawOperation {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.body.serialize(serializer)
+    }
+}
+
 impl Operation for RawOperation {
-    type Body<'a> = &'a Value;
+    /// Unused: a raw operation's path is chosen at run time ([`Operation::path`]).
+    const PATH: &'static str = "";
     type Response = RawResponse;
 
     fn path(&self) -> &str {
         &self.path
     }
 
-    fn body(&self, _now: SystemTime) -> Result<&Value, Error> {
-        Ok(&self.body)
+    /// The body exactly as given: no envelope is added, so it must carry its own
+    /// `requestTimestamp`.
+    fn encode(&self, _request_timestamp: &str) -> Result<Vec<u8>, Error> {
+        serde_json::to_vec(&self.body).map_err(|e| {
+            Error::config(
+                ConfigErrorKind::Request,
+                format!("cannot serialize the request body: {e}"),
+            )
+        })
     }
 }
 

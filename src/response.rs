@@ -8,25 +8,21 @@ use serde_json::Value;
 use crate::error::{DecodeError, Error, ErrorClass, HttpError, PlatformError, excerpt};
 use crate::operation::Reply;
 
-/// Decodes `response` into `R`, or the error that describes what came back.
-///
-/// A body that is not valid JSON (bad UTF-8, a number out of range, a repeated `errCode` or
-/// `status`) is never read as a definite answer, whatever `errCode` it seems to carry: on a
-/// success status it is a [`DecodeError`] (outcome unknown), on another status an
-/// [`HttpError`] classed by the status alone.
-pub fn parse<R: Reply>(response: &http::Response<Vec<u8>>) -> Result<R, Error> {
-    parse_as::<R>(response, |_, _| None)
-}
-
 /// How an operation reads an `errCode` when it means something of its own there (for example
 /// `OPERATION_NOT_ALLOWED` on a close): `Some(class)`, or `None` for the platform-wide meaning
 /// ([`classify`](crate::error::classify)).
 pub type Classifier = fn(err_code: &str, status: StatusCode) -> Option<ErrorClass>;
 
-/// Like [`parse`], with an operation's own reading of `errCode`s, and the reply's own check that
-/// a success answer is usable ([`Reply::check`]): an unusable one is a [`DecodeError`] (outcome
-/// unknown), never a success.
-pub fn parse_as<R: Reply>(
+/// Decodes `response` into `R`, or the error that describes what came back, in order: HTTP
+/// status, JSON shape, `errCode` (read by `classify` first, then the platform-wide table), the
+/// reply's own check that a success answer is usable ([`Reply::check`]: an unusable one is a
+/// [`DecodeError`], outcome unknown, never a success).
+///
+/// A body that is not valid JSON (bad UTF-8, a number out of range, a repeated `errCode` or
+/// `status`) is never read as a definite answer, whatever `errCode` it seems to carry: on a
+/// success status it is a [`DecodeError`] (outcome unknown), on another status an
+/// [`HttpError`] classed by the status alone.
+pub(crate) fn parse<R: Reply>(
     response: &http::Response<Vec<u8>>,
     classify: Classifier,
 ) -> Result<R, Error> {

@@ -8,7 +8,7 @@
 //!
 //! ```
 //! use std::time::Duration;
-//! use chinaums::transport::{TransportConfig, DEFAULT_MAX_RESPONSE_BYTES};
+//! use chinaums::{TransportConfig, DEFAULT_MAX_RESPONSE_BYTES};
 //!
 //! let config = TransportConfig::new().with_timeout(Duration::from_secs(5));
 //! assert_eq!(config.timeout(), Duration::from_secs(5));
@@ -24,7 +24,7 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::Error;
-use crate::error::{Delivery, TransportError, TransportErrorKind};
+use crate::error::{ConfigErrorKind, Delivery, TransportError, TransportErrorKind};
 
 /// The default total time allowed for one HTTP exchange (connect, TLS, send, read the body).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -105,7 +105,10 @@ impl TransportConfig {
     /// then nothing is added.
     pub fn add_root_certificate_pem(mut self, pem: &[u8]) -> Result<Self, Error> {
         let unreadable = |why: &dyn fmt::Display| {
-            Error::Config(format!("unreadable root certificate PEM: {why}"))
+            Error::config(
+                ConfigErrorKind::Certificate,
+                format!("unreadable root certificate PEM: {why}"),
+            )
         };
         let blocks = pem::parse_many(pem).map_err(|e| unreadable(&e))?;
         // `parse_many` silently stops at a block that never ends: count the openings instead.
@@ -121,8 +124,9 @@ impl TransportConfig {
             .map(pem::Pem::into_contents)
             .collect();
         if found.is_empty() {
-            return Err(Error::Config(
-                "no `CERTIFICATE` block found in the root certificate PEM".into(),
+            return Err(Error::config(
+                ConfigErrorKind::Certificate,
+                "no `CERTIFICATE` block found in the root certificate PEM",
             ));
         }
         self.extra_roots.extend(found);
@@ -148,7 +152,7 @@ impl TransportConfig {
     /// [`max_response_bytes`](Self::max_response_bytes): the error every adapter reports.
     ///
     /// ```
-    /// use chinaums::{http, transport::TransportConfig, TransportErrorKind};
+    /// use chinaums::{http, TransportConfig, TransportErrorKind};
     ///
     /// let config = TransportConfig::new().with_max_response_bytes(10);
     /// let mut headers = http::HeaderMap::new();
@@ -180,19 +184,24 @@ impl TransportConfig {
     /// when they build a client.
     pub fn validate(&self) -> Result<(), Error> {
         if self.timeout.is_zero() {
-            return Err(Error::Config(
-                "the `timeout` must not be zero: it is the total time one exchange may take".into(),
+            return Err(Error::config(
+                ConfigErrorKind::Timeout,
+                "the `timeout` must not be zero: it is the total time one exchange may take",
             ));
         }
         if self.timeout > MAX_TIMEOUT {
-            return Err(Error::Config(format!(
-                "the `timeout` of {:?} is longer than the maximum of {:?}",
-                self.timeout, MAX_TIMEOUT
-            )));
+            return Err(Error::config(
+                ConfigErrorKind::Timeout,
+                format!(
+                    "the `timeout` of {:?} is longer than the maximum of {:?}",
+                    self.timeout, MAX_TIMEOUT
+                ),
+            ));
         }
         if self.max_response_bytes == 0 {
-            return Err(Error::Config(
-                "the `max_response_bytes` cap must not be zero: no response would fit".into(),
+            return Err(Error::config(
+                ConfigErrorKind::ResponseCap,
+                "the `max_response_bytes` cap must not be zero: no response would fit",
             ));
         }
         Ok(())
@@ -263,7 +272,7 @@ x2NhIZpR5vGnbqAxOutNyzWBJGLX9qRICKs=
     /// The message of the `Error::Config` that `result` must be.
     fn config_message<T: fmt::Debug>(result: Result<T, Error>) -> String {
         match result {
-            Err(Error::Config(message)) => message,
+            Err(Error::Config(e)) => e.message,
             other => panic!("expected Error::Config, got {other:?}"),
         }
     }

@@ -3,16 +3,15 @@
 
 mod support;
 
-use std::time::SystemTime;
-
-use chinaums::response::response;
+use chinaums::test_response as response;
 use chinaums::{Environment, Error, ErrorClass, Operation, Reply, Step};
 use http::StatusCode;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use support::*;
 
 /// A close-like operation: `OPERATION_NOT_ALLOWED` is ambiguous there (already closed, or paid
 /// meanwhile), so it is read as "outcome unknown", not "rejected".
+#[derive(Serialize)]
 struct CloseLike;
 
 #[derive(Debug, Deserialize)]
@@ -38,16 +37,8 @@ impl Reply for CreateAnswer {
 }
 
 impl Operation for CloseLike {
-    type Body<'a> = serde_json::Value;
+    const PATH: &'static str = "/v1/netpay/close";
     type Response = CreateAnswer;
-
-    fn path(&self) -> &str {
-        "/v1/netpay/close"
-    }
-
-    fn body(&self, _now: SystemTime) -> Result<serde_json::Value, Error> {
-        Ok(serde_json::json!({}))
-    }
 
     fn classify(err_code: &str, _status: StatusCode) -> Option<ErrorClass> {
         (err_code == "OPERATION_NOT_ALLOWED").then_some(ErrorClass::OutcomeUnknown)

@@ -7,12 +7,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
-use chinaums::netpay::{PaymentQuery, PaymentQueryResponse};
-use chinaums::response::response;
+use chinaums::test_response as response;
 use chinaums::{
     AuthScheme, Call, Client, Credentials, Environment, Error, ErrorClass, FixedClock, FixedNonce,
     Step, StoredToken, TokenStore,
 };
+use chinaums::{Merchant, PaymentQuery, PaymentQueryResponse};
 use http::StatusCode;
 use support::*;
 
@@ -30,10 +30,8 @@ fn noon() -> Arc<FixedClock> {
 
 fn query() -> PaymentQuery {
     PaymentQuery::new(
-        "898201612345678",
-        "88880001",
-        "YUEDANDEFAULT",
-        "31942024010112000000001234",
+        &Merchant::new("898201612345678", "88880001", "YUEDANDEFAULT").unwrap(),
+        "31942024010112000000001234".parse().unwrap(),
     )
 }
 
@@ -321,7 +319,7 @@ fn prepare_without_a_token_says_what_to_do() {
     let client = token_client(noon());
     let err = client.prepare(&query()).unwrap_err();
     assert!(
-        matches!(&err, Error::Config(m) if m.contains("call()")),
+        matches!(&err, Error::Config(e) if e.kind == chinaums::ConfigErrorKind::NoToken),
         "{err}"
     );
 }
@@ -521,7 +519,11 @@ fn a_wait_that_outlasts_the_deadline_ends_retryable() {
         "{err}"
     );
     // Out of order use is refused, not a panic.
-    let Step::Done(Err(Error::Config(_))) = waiter.wait_timed_out() else {
+    let Step::Done(Err(Error::Config(e))) = waiter.wait_timed_out() else {
+        panic!()
+    };
+    assert_eq!(e.kind, chinaums::ConfigErrorKind::Misuse);
+    let Step::Done(Err(_)) = waiter.wait_timed_out() else {
         panic!()
     };
     drop(stuck);
@@ -568,16 +570,16 @@ fn debug_output_never_shows_secrets() {
         .trim_matches('"');
     shown.push(format!("{signed:?}"));
     shown.push(format!("{:?}", Step::<()>::Send(signed.clone())));
-    let body_sig = chinaums::auth::body_sig::sign(APP_ID, APP_KEY, "20240101120000", NONCE, b"{}");
+    let body_sig = chinaums::body_sig::sign(APP_ID, APP_KEY, "20240101120000", NONCE, b"{}");
     shown.push(format!("{body_sig:?}"));
     shown.push(format!(
         "{:?}",
-        chinaums::auth::body_sig::parse_header(&body_sig.authorization)
+        chinaums::body_sig::parse_header(&body_sig.authorization)
     ));
     let body_sig_signature = body_sig.signature.clone();
     shown.push(format!(
         "{:?}",
-        chinaums::auth::token::TokenRequestBody::new(APP_ID, APP_KEY, "20240101120000", NONCE)
+        chinaums::access_token::TokenRequestBody::new(APP_ID, APP_KEY, "20240101120000", NONCE)
     ));
     for text in &shown {
         for secret in [

@@ -40,11 +40,11 @@ use std::sync::Arc;
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::Duration;
 
-use chinaums::netpay::{PaymentQuery, PaymentQueryResponse};
 use chinaums::{
     Credentials, Delivery, Environment, Error, ErrorClass, TransportConfig, TransportError,
     TransportErrorKind,
 };
+use chinaums::{Merchant, Operation, PaymentQuery, PaymentQueryResponse};
 use chinaums_sandbox::{
     DEMO_INST_MID, DEMO_MID, DEMO_PAID_ORDER, DEMO_TID, DEMO_UNPAID_ORDER, Sandbox,
 };
@@ -120,6 +120,12 @@ impl Options {
 /// The result of one payment query.
 pub type QueryResult = Result<PaymentQueryResponse, Error>;
 
+/// What a scenario can run on every adapter: any operation that can move between threads
+/// (tasks are spawned, blocking calls run on threads).
+pub trait Op: Operation + Clone + Send + Sync + 'static {}
+
+impl<O: Operation + Clone + Send + Sync + 'static> Op for O {}
+
 /// One runtime adapter (and executor), driven from a plain blocking `#[test]`.
 ///
 /// A value is one adapter client; clones share its connection pool (and, for tokio, its
@@ -131,12 +137,12 @@ pub trait Adapter: Clone + Send + Sync + Sized + 'static {
     /// Builds a client around `core` with `options`.
     fn build(core: chinaums::Client, options: &Options) -> Result<Self, Error>;
 
-    /// Runs every query at the same time (each on its own task or thread) and returns the
-    /// results in the order of `queries`.
-    fn run_all(&self, queries: &[PaymentQuery]) -> Vec<QueryResult>;
+    /// Runs every operation at the same time (each on its own task or thread) and returns the
+    /// results in the order of `ops`.
+    fn run_all<O: Op>(&self, ops: &[O]) -> Vec<Result<O::Response, Error>>;
 
-    /// Runs one query to its end.
-    fn run(&self, query: &PaymentQuery) -> QueryResult;
+    /// Runs one operation to its end.
+    fn run<O: Op>(&self, op: &O) -> Result<O::Response, Error>;
 
     /// A client with the adapter's defaults.
     fn new(core: chinaums::Client) -> Self {
@@ -183,10 +189,12 @@ impl<const WORKERS: usize> Adapter for TokioRuntime<WORKERS> {
             multi.worker_threads(WORKERS);
             multi
         };
-        let runtime = runtime
-            .enable_all()
-            .build()
-            .map_err(|e| Error::Config(format!("cannot start a tokio runtime: {e}")))?;
+        let runtime = runtime.enable_all().build().map_err(|e| {
+            Error::config(
+                chinaums::ConfigErrorKind::Request,
+                format!("cannot start a tokio runtime: {e}"),
+            )
+        })?;
         let builder = chinaums_tokio::Client::builder(core).with_transport(options.transport()?);
         let client = {
             let _inside = runtime.enter();
@@ -198,22 +206,22 @@ impl<const WORKERS: usize> Adapter for TokioRuntime<WORKERS> {
         })
     }
 
-    fn run_all(&self, queries: &[PaymentQuery]) -> Vec<QueryResult> {
+    fn run_all<O: Op>(&self, ops: &[O]) -> Vec<Result<O::Response, Error>> {
         self.runtime.block_on(async {
-            let tasks = queries.iter().cloned().map(|query| {
+            let tasks = ops.iter().cloned().map(|op| {
                 let client = self.client.clone();
-                tokio::spawn(async move { client.execute(&query).await })
+                tokio::spawn(async move { client.execute(&op).await })
             });
             join_all(tasks)
                 .await
                 .into_iter()
-                .map(|joined| joined.expect("the query task does not panic"))
+                .map(|joined| joined.expect("the task does not panic"))
                 .collect()
         })
     }
 
-    fn run(&self, query: &PaymentQuery) -> QueryResult {
-        self.runtime.block_on(self.client.execute(query))
+    fn run<O: Op>(&self, op: &O) -> Result<O::Response, Error> {
+        self.runtime.block_on(self.client.execute(op))
     }
 }
 
@@ -235,12 +243,12 @@ macro_rules! async_std_crate_on {
                     .map($name)
             }
 
-            fn run_all(&self, queries: &[PaymentQuery]) -> Vec<QueryResult> {
-                $block_on(join_all(queries.iter().map(|query| self.0.execute(query))))
+            fn run_all<O: Op>(&self, ops: &[O]) -> Vec<Result<O::Response, Error>> {
+                $block_on(join_all(ops.iter().map(|op| self.0.execute(op))))
             }
 
-            fn run(&self, query: &PaymentQuery) -> QueryResult {
-                $block_on(self.0.execute(query))
+            fn run<O: Op>(&self, op: &O) -> Result<O::Response, Error> {
+                $block_on(self.0.execute(op))
             }
         }
     };
@@ -274,36 +282,36 @@ impl Adapter for Ureq {
             .map(Ureq)
     }
 
-    fn run_all(&self, queries: &[PaymentQuery]) -> Vec<QueryResult> {
+    fn run_all<O: Op>(&self, ops: &[O]) -> Vec<Result<O::Response, Error>> {
         std::thread::scope(|scope| {
-            let threads: Vec<_> = queries
+            let threads: Vec<_> = ops
                 .iter()
-                .map(|query| scope.spawn(|| self.0.execute(query)))
+                .map(|op| scope.spawn(|| self.0.execute(op)))
                 .collect();
             threads
                 .into_iter()
-                .map(|thread| thread.join().expect("the query thread does not panic"))
+                .map(|thread| thread.join().expect("the thread does not panic"))
                 .collect()
         })
     }
 
-    fn run(&self, query: &PaymentQuery) -> QueryResult {
-        self.0.execute(query)
+    fn run<O: Op>(&self, op: &O) -> Result<O::Response, Error> {
+        self.0.execute(op)
     }
 }
 
-/// Runs `queries` at the same time like [`Adapter::run_all`], but fails the test if they are
-/// not all done within `limit` (a call left waiting forever for a token fetch, say).
-pub fn run_all_within<A: Adapter>(
+/// Runs `ops` at the same time like [`Adapter::run_all`], but fails the test if they are not
+/// all done within `limit` (a call left waiting forever for a token fetch, say).
+pub fn run_all_within<A: Adapter, O: Op>(
     client: &A,
-    queries: Vec<PaymentQuery>,
+    ops: Vec<O>,
     limit: Duration,
-) -> Vec<QueryResult> {
+) -> Vec<Result<O::Response, Error>> {
     let (done, results) = mpsc::channel();
     let client = client.clone();
     // A thread of its own, not a scoped one: a hung batch must not hang the test as well.
     std::thread::spawn(move || {
-        let _ = done.send(client.run_all(&queries));
+        let _ = done.send(client.run_all(&ops));
     });
     match results.recv_timeout(limit) {
         Ok(results) => results,
@@ -314,9 +322,15 @@ pub fn run_all_within<A: Adapter>(
     }
 }
 
+/// The sandbox's demo merchant.
+pub fn demo_merchant() -> Merchant {
+    Merchant::new(DEMO_MID, DEMO_TID, DEMO_INST_MID).expect("the demo merchant is valid")
+}
+
 /// A query for one of the sandbox's demo merchant's orders.
 pub fn query(mer_order_id: &str) -> PaymentQuery {
-    PaymentQuery::new(DEMO_MID, DEMO_TID, DEMO_INST_MID, mer_order_id)
+    let order = mer_order_id.parse().expect("a valid merOrderId");
+    PaymentQuery::new(&demo_merchant(), order)
 }
 
 /// `n` queries alternating between the demo paid order (even indices) and the demo unpaid one.
@@ -339,7 +353,7 @@ pub fn assert_answers(queries: &[PaymentQuery], results: Vec<QueryResult>) {
     for (query, result) in queries.iter().zip(results) {
         let order = &query.mer_order_id;
         let answer = result.unwrap_or_else(|e| panic!("{order}: {e}"));
-        assert_eq!(answer.mer_order_id.as_ref(), Some(order));
+        assert_eq!(answer.mer_order_id.as_deref(), Some(order.as_str()));
         assert_eq!(answer.is_paid(), order == DEMO_PAID_ORDER, "{order}");
     }
 }

@@ -8,8 +8,8 @@ use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
-use chinaums::auth::{body_sig, token};
-use chinaums::types::time::{is_auth_timestamp, parse_auth_timestamp};
+use chinaums::timestamps::{is_auth_timestamp, parse_auth_timestamp};
+use chinaums::{access_token as token, body_sig};
 use http::StatusCode;
 
 use crate::endpoints::{Reply, reject};

@@ -141,8 +141,7 @@ pub(crate) struct State {
 ///
 /// ```
 /// use std::time::{Duration, SystemTime};
-/// use chinaums::netpay::PaymentQuery;
-/// use chinaums::{Client, Environment, FixedClock};
+/// use chinaums::{Client, Environment, FixedClock, Merchant, PaymentQuery};
 /// use chinaums_sandbox::{Sandbox, DEMO_INST_MID, DEMO_MID, DEMO_PAID_ORDER, DEMO_TID};
 ///
 /// let gateway = Sandbox::builder().seed_demo(true).build_gateway()?;
@@ -150,7 +149,8 @@ pub(crate) struct State {
 /// let client = Client::builder(gateway.credentials(), Environment::custom("http://gateway.test")?)
 ///     .clock(FixedClock::new(now))
 ///     .build();
-/// let query = PaymentQuery::new(DEMO_MID, DEMO_TID, DEMO_INST_MID, DEMO_PAID_ORDER);
+/// let merchant = Merchant::new(DEMO_MID, DEMO_TID, DEMO_INST_MID)?;
+/// let query = PaymentQuery::new(&merchant, DEMO_PAID_ORDER.parse()?);
 /// let answer = client
 ///     .call(&query)?
 ///     .run_blocking(Duration::from_secs(5), |request| gateway.handle(request, now).into_result())?;

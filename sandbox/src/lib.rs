@@ -20,13 +20,13 @@
 //! socket. [`endpoints()`] lists what it serves.
 //!
 //! ```
-//! use chinaums::netpay::PaymentQuery;
-//! use chinaums::Client;
+//! use chinaums::{Client, Merchant, PaymentQuery};
 //! use chinaums_sandbox::{Sandbox, DEMO_INST_MID, DEMO_MID, DEMO_PAID_ORDER, DEMO_TID};
 //!
 //! let sandbox = Sandbox::start_demo()?;
 //! let client = Client::new(sandbox.credentials(), sandbox.environment());
-//! let query = PaymentQuery::new(DEMO_MID, DEMO_TID, DEMO_INST_MID, DEMO_PAID_ORDER);
+//! let merchant = Merchant::new(DEMO_MID, DEMO_TID, DEMO_INST_MID)?;
+//! let query = PaymentQuery::new(&merchant, DEMO_PAID_ORDER.parse()?);
 //! let request = client.prepare(&query)?; // send it with any HTTP client
 //! assert!(request.uri().to_string().starts_with(&sandbox.base_url()));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -76,9 +76,9 @@ pub const DEFAULT_APP_ID: &str = "chinaums-sandbox-app-id";
 pub const DEFAULT_APP_KEY: &str = "chinaums-sandbox-app-key-not-a-secret";
 
 /// The path of the payment-result query.
-pub const QUERY_PATH: &str = chinaums::netpay::query::PATH;
+pub const QUERY_PATH: &str = <chinaums::PaymentQuery as chinaums::Operation>::PATH;
 /// The path of the token endpoint.
-pub const TOKEN_PATH: &str = chinaums::auth::token::PATH;
+pub const TOKEN_PATH: &str = chinaums::access_token::PATH;
 /// How long an access token lives on the sandbox clock.
 pub const TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
 /// How many access tokens may be valid at once for one appId; one more evicts the oldest.

@@ -7,8 +7,7 @@ use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 
-use chinaums::netpay::PaymentQuery;
-use chinaums::{Client, Credentials, Environment};
+use chinaums::{Client, Credentials, Environment, Merchant, PaymentQuery};
 use chinaums_sandbox::{DEMO_INST_MID, DEMO_MID, DEMO_PAID_ORDER, DEMO_TID};
 use common::{Conn, IO_TIMEOUT, eventually};
 
@@ -123,10 +122,8 @@ fn query(base_url: &str, credentials: Credentials, mer_order_id: &str) -> serde_
     let client = Client::new(credentials, Environment::custom(base_url).unwrap());
     let request = client
         .prepare(&PaymentQuery::new(
-            DEMO_MID,
-            DEMO_TID,
-            DEMO_INST_MID,
-            mer_order_id,
+            &Merchant::new(DEMO_MID, DEMO_TID, DEMO_INST_MID).unwrap(),
+            mer_order_id.parse().unwrap(),
         ))
         .unwrap();
     let authority = request.uri().authority().unwrap().to_string();

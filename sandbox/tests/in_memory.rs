@@ -4,8 +4,10 @@
 
 use std::time::{Duration, SystemTime};
 
-use chinaums::netpay::PaymentQuery;
-use chinaums::{AuthScheme, Client, Environment, ErrorClass, Fen, FixedClock, PaymentState};
+use chinaums::{
+    AuthScheme, Client, Environment, ErrorClass, Fen, FixedClock, Merchant, PaymentQuery,
+    PaymentState,
+};
 use chinaums_sandbox::{
     DEMO_INST_MID, DEMO_MID, DEMO_PAID_ORDER, DEMO_REFUNDED_ORDER, DEMO_TID, DEMO_UNPAID_ORDER,
     Fault, Gateway, Sandbox,
@@ -31,7 +33,8 @@ fn client(gateway: &Gateway, auth: AuthScheme, at: SystemTime) -> Client {
 }
 
 fn query(id: &str) -> PaymentQuery {
-    PaymentQuery::new(DEMO_MID, DEMO_TID, DEMO_INST_MID, id)
+    let merchant = Merchant::new(DEMO_MID, DEMO_TID, DEMO_INST_MID).unwrap();
+    PaymentQuery::new(&merchant, id.parse().unwrap())
 }
 
 /// Runs one call against the gateway at `at`.
@@ -40,7 +43,7 @@ fn run(
     gateway: &Gateway,
     id: &str,
     at: SystemTime,
-) -> Result<chinaums::netpay::PaymentQueryResponse, chinaums::Error> {
+) -> Result<chinaums::PaymentQueryResponse, chinaums::Error> {
     client
         .call(&query(id))?
         .run_blocking(Duration::from_secs(5), |request| {

@@ -10,7 +10,6 @@ mod common;
 
 use std::io::Write;
 
-use chinaums::netpay::query::PATH;
 use chinaums_sandbox::{DEMO_PAID_ORDER, Sandbox};
 use common::*;
 

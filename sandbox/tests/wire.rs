@@ -6,10 +6,10 @@ mod common;
 use std::io::Write;
 use std::time::Duration;
 
-use chinaums::auth::{body_sig, token};
-use chinaums::netpay::PaymentQuery;
-use chinaums::netpay::query::PATH;
-use chinaums::{Credentials, Error, Fen, PaymentState, TradeStatus};
+use chinaums::{
+    Credentials, Error, Fen, InstMid, Merchant, PaymentQuery, PaymentState, TradeStatus,
+};
+use chinaums::{access_token as token, body_sig};
 use chinaums_sandbox::{
     DEMO_CLOSED_ORDER, DEMO_INST_MID, DEMO_MID, DEMO_PAID_ORDER, DEMO_REFUNDED_ORDER, DEMO_TID,
     DEMO_UNPAID_ORDER, Fault, Order, Sandbox,
@@ -122,7 +122,9 @@ fn demo_orders_answer_with_status_amounts_and_the_documented_field_set() {
         ),
     ];
     for (id, status, total, state) in cases {
-        let query = query(id).msg_id("msg-42").src_reserve("保留");
+        let query = query(id)
+            .msg_id("msg-42".parse().unwrap())
+            .src_reserve("保留".parse().unwrap());
         let client = client(&sandbox);
         let raw = send(&sandbox, &client.prepare(&query).unwrap());
         assert_eq!(raw.status, 200, "{id}");
@@ -160,8 +162,10 @@ fn demo_orders_answer_with_status_amounts_and_the_documented_field_set() {
             .or_else(|| total.as_str().and_then(|s| s.parse().ok()))
             .unwrap();
         assert_eq!(answer.total_amount, Some(Fen(fen)));
+        let refunded = (id == DEMO_REFUNDED_ORDER).then_some(Fen(880));
+        assert_eq!(answer.refund_amount, refunded, "{id}");
         assert_eq!(
-            answer.response_timestamp.unwrap().as_str().len(),
+            answer.envelope.response_timestamp.unwrap().as_str().len(),
             "2024-01-01 12:00:00".len()
         );
     }
@@ -278,11 +282,13 @@ fn unknown_orders_and_wrong_inst_mid_are_no_order() {
         other => panic!("{other:?}"),
     }
     // The order exists, but under another business type.
-    let wrong = PaymentQuery::new(DEMO_MID, DEMO_TID, "MINIDEFAULT", DEMO_PAID_ORDER);
+    let mini = demo_merchant().with_inst_mid(InstMid::new("MINIDEFAULT").unwrap());
+    let wrong = PaymentQuery::new(&mini, DEMO_PAID_ORDER.parse().unwrap());
     let json = send(&sandbox, &client.prepare(&wrong).unwrap()).json();
     assert_eq!(json["errCode"], "NO_ORDER");
     // Another merchant.
-    let other = PaymentQuery::new("898201600000000", DEMO_TID, DEMO_INST_MID, DEMO_PAID_ORDER);
+    let stranger = Merchant::new("898201600000000", DEMO_TID, DEMO_INST_MID).unwrap();
+    let other = PaymentQuery::new(&stranger, DEMO_PAID_ORDER.parse().unwrap());
     let json = send(&sandbox, &client.prepare(&other).unwrap()).json();
     assert_eq!(json["errCode"], "NO_ORDER");
 }
@@ -519,7 +525,7 @@ fn a_timestamp_that_does_not_parse_is_412_1000() {
 fn field_rule_violations_are_bad_request() {
     let sandbox = Sandbox::start_demo().unwrap();
     let client = client(&sandbox);
-    let now = chinaums::types::time::request_timestamp(sandbox.now());
+    let now = chinaums::timestamps::request_timestamp(sandbox.now());
     let cases = [
         (
             json!({"requestTimestamp": now, "mid": "89820161234567", "tid": DEMO_TID, "instMid": DEMO_INST_MID, "merOrderId": DEMO_PAID_ORDER}),
@@ -571,12 +577,12 @@ fn a_compact_request_timestamp_is_accepted() {
             .sign_request(PATH, serde_json::to_vec(&body).unwrap())
             .unwrap()
     };
-    let now = chinaums::types::time::auth_timestamp(sandbox.now());
+    let now = chinaums::timestamps::auth_timestamp(sandbox.now());
     assert_eq!(now.len(), 14);
     let json = send(&sandbox, &body(now)).json();
     assert_eq!(json["errCode"], "SUCCESS", "{json}");
     assert_eq!(json["status"], "TRADE_SUCCESS");
-    let stale = chinaums::types::time::auth_timestamp(sandbox.now() - Duration::from_secs(3600));
+    let stale = chinaums::timestamps::auth_timestamp(sandbox.now() - Duration::from_secs(3600));
     assert_eq!(
         send(&sandbox, &body(stale)).err_code(),
         "ABNORMAL_REQUEST_TIME"
@@ -1038,7 +1044,7 @@ fn a_token_request_without_sign_method_is_checked_as_legacy_sha1() {
     assert_eq!(skewed.token_fetch_count(), 2);
     // At the sandbox's own time, a legacy-signed request gets a token that business calls
     // accept.
-    let timestamp = chinaums::types::time::auth_timestamp(sandbox.now());
+    let timestamp = chinaums::timestamps::auth_timestamp(sandbox.now());
     let nonce = "legacy-client-nonce";
     let signature = sha1_hex(&format!("{app_id}{timestamp}{nonce}{app_key}"));
     let body =

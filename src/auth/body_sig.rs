@@ -107,6 +107,25 @@ pub fn sign(app_id: &str, app_key: &str, timestamp: &str, nonce: &str, body: &[u
     }
 }
 
+/// The request OPEN-BODY-SIG sends: `POST uri` with `body` (the exact bytes signed) and its
+/// `Authorization` header.
+pub(crate) fn signed_request(
+    uri: http::Uri,
+    credentials: &crate::Credentials,
+    timestamp: &str,
+    nonce: &str,
+    body: Vec<u8>,
+) -> Result<http::Request<Vec<u8>>, crate::Error> {
+    let signed = sign(
+        credentials.app_id(),
+        credentials.app_key(),
+        timestamp,
+        nonce,
+        &body,
+    );
+    super::json_post(uri, Some(&signed.authorization), body)
+}
+
 /// The fields of an `OPEN-BODY-SIG` header, as a server reads them.
 #[derive(Clone, PartialEq, Eq)]
 pub struct ParsedHeader {

@@ -1,6 +1,10 @@
 //! Authentication schemes, one module each: OPEN-BODY-SIG signs every request over its body;
 //! OPEN-ACCESS-TOKEN fetches a token first and sends it with each request.
 
+use http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
+
+use crate::error::{ConfigErrorKind, Error};
+
 pub mod body_sig;
 pub mod token;
 pub mod token_cache;
@@ -18,13 +22,14 @@ pub enum AuthScheme {
     /// token, and later calls reuse it:
     ///
     /// ```
-    /// use chinaums::netpay::PaymentQuery;
+    /// use chinaums::{Merchant, PaymentQuery};
     /// use chinaums::{AuthScheme, Client, Credentials, Environment, Step};
     ///
     /// let client = Client::builder(Credentials::new("my-app-id", "my-app-key"), Environment::Test)
     ///     .auth(AuthScheme::AccessToken)
     ///     .build();
-    /// let query = PaymentQuery::new("898201612345678", "88880001", "YUEDANDEFAULT", "3194202401011200000001");
+    /// let merchant = Merchant::new("898201612345678", "88880001", "YUEDANDEFAULT")?;
+    /// let query = PaymentQuery::new(&merchant, "3194202401011200000001".parse()?);
     /// let mut call = client.call(&query)?;
     ///
     /// let Step::Send(token_request) = call.start() else { unreachable!() };
@@ -44,4 +49,33 @@ pub enum AuthScheme {
     /// # Ok::<(), chinaums::Error>(())
     /// ```
     AccessToken,
+}
+
+/// The HTTP shape both POST schemes share (each scheme builds its own request with it; a GET
+/// scheme, such as the signed H5 redirect URL, builds a URL instead).
+/// A JSON `POST` with an optional `Authorization` header, marked sensitive so that `Debug`
+/// of the request hides it.
+pub(crate) fn json_post(
+    uri: http::Uri,
+    authorization: Option<&str>,
+    body: Vec<u8>,
+) -> Result<http::Request<Vec<u8>>, Error> {
+    let mut request =
+        http::Request::post(uri).header(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    if let Some(authorization) = authorization {
+        let mut value = HeaderValue::from_str(authorization).map_err(|_| {
+            Error::config(
+                ConfigErrorKind::Request,
+                "the Authorization header is not valid ASCII",
+            )
+        })?;
+        value.set_sensitive(true);
+        request = request.header(AUTHORIZATION, value);
+    }
+    request.body(body).map_err(|e| {
+        Error::config(
+            ConfigErrorKind::Request,
+            format!("cannot build request: {e}"),
+        )
+    })
 }

@@ -146,6 +146,39 @@ impl<'a> TokenRequestBody<'a> {
     }
 }
 
+/// The token request: `POST uri` (the token path) with the signed [`TokenRequestBody`] and no
+/// `Authorization` header.
+pub(crate) fn token_request(
+    uri: http::Uri,
+    credentials: &crate::Credentials,
+    timestamp: &str,
+    nonce: &str,
+) -> Result<http::Request<Vec<u8>>, crate::Error> {
+    let body = TokenRequestBody::new(
+        credentials.app_id(),
+        credentials.app_key(),
+        timestamp,
+        nonce,
+    );
+    let body = serde_json::to_vec(&body).map_err(|e| {
+        crate::Error::config(
+            crate::ConfigErrorKind::Request,
+            format!("cannot serialize token request: {e}"),
+        )
+    })?;
+    super::json_post(uri, None, body)
+}
+
+/// A business request authorized by `token`: `POST uri` with `body` and
+/// `Authorization: OPEN-ACCESS-TOKEN AccessToken=…`.
+pub(crate) fn authorized_request(
+    uri: http::Uri,
+    token: &AccessToken,
+    body: Vec<u8>,
+) -> Result<http::Request<Vec<u8>>, crate::Error> {
+    super::json_post(uri, Some(&authorization_header(token.expose())), body)
+}
+
 /// A successfully issued token: the value and how long it lives.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IssuedToken {

@@ -1,79 +1,80 @@
 //! `POST /v1/netpay/query`: the payment-result query (支付结果查询).
 
-use std::time::SystemTime;
-
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use time::PrimitiveDateTime;
 
-use crate::error::Error;
+use crate::error::InvalidField;
+use crate::netpay::common::AnswerEnvelope;
 use crate::operation::{Operation, Reply};
 use crate::types::fen::{self, Fen};
-use crate::types::ids;
+use crate::types::ids::{self, MerOrderId, Merchant, MsgId, SrcReserve};
 use crate::types::status::{PaymentState, TradeStatus};
-use crate::types::time::{
-    PlatformDate, PlatformTime, format_datetime, non_empty, request_timestamp,
-};
-
-/// The URL path of the payment-result query.
-pub const PATH: &str = "/v1/netpay/query";
+use crate::types::time::{PlatformDate, PlatformTime, non_empty};
 
 /// Asks the platform what became of an order.
 ///
-/// `inst_mid` must be the business type the order was created with (e.g. `MINIDEFAULT` for a
-/// mini-program order), or the platform answers `NO_ORDER`.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// The merchant's `instMid` must be the business type the order was created with (e.g.
+/// `MINIDEFAULT` for a mini-program order), or the platform answers `NO_ORDER`.
+///
+/// ```
+/// use chinaums::{Merchant, PaymentQuery};
+///
+/// let merchant = Merchant::new("898201612345678", "88880001", "YUEDANDEFAULT")?;
+/// let query = PaymentQuery::new(&merchant, "3194202401011200000001".parse()?).msg_id("001".parse()?);
+/// assert_eq!(query.mer_order_id, "3194202401011200000001");
+/// # Ok::<(), chinaums::InvalidField>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct PaymentQuery {
-    /// `mid`: merchant number, 15 characters.
-    pub mid: String,
-    /// `tid`: terminal number, 8 characters.
-    pub tid: String,
-    /// `instMid`: business type, 8 to 32 characters.
-    pub inst_mid: String,
-    /// `merOrderId`: the merchant's order number, 6 to 32 characters.
-    pub mer_order_id: String,
-    /// `msgId`: echoed back, at most 64 characters.
-    pub msg_id: Option<String>,
-    /// `srcReserve`: echoed back, at most 255 characters.
-    pub src_reserve: Option<String>,
-    /// `targetOrderId`: the channel's order number. Not in the documented field table; the official
-    /// mini-program sample sends it (UNCERTAIN whether the platform uses it; at most 64
-    /// characters assumed).
+    /// `mid`, `tid`, `instMid`.
+    #[serde(flatten)]
+    pub merchant: Merchant,
+    /// `merOrderId`: the merchant's order number.
+    pub mer_order_id: MerOrderId,
+    /// `msgId`: echoed back.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub msg_id: Option<MsgId>,
+    /// `srcReserve`: echoed back.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub src_reserve: Option<SrcReserve>,
+    /// `targetOrderId`: the channel's order number. Not in the documented field table; the
+    /// official mini-program sample sends it, so it is accepted here (whether the platform uses
+    /// it is not documented; at most 64 characters assumed).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub target_order_id: Option<String>,
     /// `requestTimestamp` as Beijing wall-clock time; the client's clock when `None`.
+    #[serde(skip)]
     pub request_timestamp: Option<PrimitiveDateTime>,
 }
 
 impl PaymentQuery {
-    /// A query for `mer_order_id` of merchant `mid`/`tid` under business type `inst_mid`.
-    pub fn new(
-        mid: impl Into<String>,
-        tid: impl Into<String>,
-        inst_mid: impl Into<String>,
-        mer_order_id: impl Into<String>,
-    ) -> Self {
+    /// A query for `mer_order_id` of `merchant`.
+    pub fn new(merchant: &Merchant, mer_order_id: MerOrderId) -> Self {
         PaymentQuery {
-            mid: mid.into(),
-            tid: tid.into(),
-            inst_mid: inst_mid.into(),
-            mer_order_id: mer_order_id.into(),
-            ..PaymentQuery::default()
+            merchant: merchant.clone(),
+            mer_order_id,
+            msg_id: None,
+            src_reserve: None,
+            target_order_id: None,
+            request_timestamp: None,
         }
     }
 
     /// Sets `msgId`.
-    pub fn msg_id(mut self, msg_id: impl Into<String>) -> Self {
-        self.msg_id = Some(msg_id.into());
+    pub fn msg_id(mut self, msg_id: MsgId) -> Self {
+        self.msg_id = Some(msg_id);
         self
     }
 
     /// Sets `srcReserve`.
-    pub fn src_reserve(mut self, src_reserve: impl Into<String>) -> Self {
-        self.src_reserve = Some(src_reserve.into());
+    pub fn src_reserve(mut self, src_reserve: SrcReserve) -> Self {
+        self.src_reserve = Some(src_reserve);
         self
     }
 
-    /// Sets `targetOrderId`.
+    /// Sets `targetOrderId` (checked before signing: at most 64 characters).
     pub fn target_order_id(mut self, target_order_id: impl Into<String>) -> Self {
         self.target_order_id = Some(target_order_id.into());
         self
@@ -86,66 +87,19 @@ impl PaymentQuery {
     }
 }
 
-/// The JSON body of a [`PaymentQuery`], fields in the documentation's order.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PaymentQueryBody<'a> {
-    request_timestamp: String,
-    mid: &'a str,
-    tid: &'a str,
-    inst_mid: &'a str,
-    mer_order_id: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    msg_id: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    src_reserve: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    target_order_id: Option<&'a str>,
-}
-
 impl Operation for PaymentQuery {
-    type Body<'a> = PaymentQueryBody<'a>;
+    const PATH: &'static str = "/v1/netpay/query";
     type Response = PaymentQueryResponse;
 
-    fn path(&self) -> &str {
-        PATH
+    fn validate(&self) -> Result<(), InvalidField> {
+        match &self.target_order_id {
+            Some(target_order_id) => ids::text("targetOrderId", target_order_id, 64),
+            None => Ok(()),
+        }
     }
 
-    fn body(&self, now: SystemTime) -> Result<PaymentQueryBody<'_>, Error> {
-        ids::mid(&self.mid)?;
-        ids::tid(&self.tid)?;
-        ids::inst_mid(&self.inst_mid)?;
-        ids::mer_order_id(&self.mer_order_id)?;
-        if let Some(msg_id) = &self.msg_id {
-            ids::msg_id(msg_id)?;
-        }
-        if let Some(src_reserve) = &self.src_reserve {
-            ids::src_reserve(src_reserve)?;
-        }
-        if let Some(target_order_id) = &self.target_order_id {
-            ids::text("targetOrderId", target_order_id, 64)?;
-        }
-        let request_timestamp = match self.request_timestamp {
-            Some(at) => format_datetime(at),
-            None => request_timestamp(now),
-        };
-        if request_timestamp.len() != 19 {
-            return Err(crate::error::InvalidField::new(
-                "requestTimestamp",
-                "must be a date between years 0000 and 9999",
-            )
-            .into());
-        }
-        Ok(PaymentQueryBody {
-            request_timestamp,
-            mid: &self.mid,
-            tid: &self.tid,
-            inst_mid: &self.inst_mid,
-            mer_order_id: &self.mer_order_id,
-            msg_id: self.msg_id.as_deref(),
-            src_reserve: self.src_reserve.as_deref(),
-            target_order_id: self.target_order_id.as_deref(),
-        })
+    fn request_timestamp(&self) -> Option<PrimitiveDateTime> {
+        self.request_timestamp
     }
 }
 
@@ -159,15 +113,9 @@ impl Operation for PaymentQuery {
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct PaymentQueryResponse {
-    /// `errCode`: `SUCCESS` once decoded (other codes become errors).
-    pub err_code: Option<String>,
-    /// `errMsg`: usually empty on success; may say e.g. "交易不存在" with `NEW_ORDER`.
-    pub err_msg: Option<String>,
-    /// `errInfo`: the gateway's spelling of the message.
-    pub err_info: Option<String>,
-    /// `responseTimestamp` (also read from the documentation's spelling `responseTimeStamp`).
-    #[serde(default, alias = "responseTimeStamp", deserialize_with = "non_empty")]
-    pub response_timestamp: Option<PlatformTime>,
+    /// `errCode`, `errMsg`/`errInfo`, `responseTimestamp`.
+    #[serde(flatten)]
+    pub envelope: AnswerEnvelope,
     /// `mid`, echoed.
     pub mid: Option<String>,
     /// `tid`, echoed.
@@ -200,7 +148,7 @@ pub struct PaymentQueryResponse {
     /// `refId`: retrieval reference number (UnionPay).
     pub ref_id: Option<String>,
     /// `status`: the order's state; see [`Self::state`].
-    #[serde(default, deserialize_with = "non_empty_status")]
+    #[serde(default, deserialize_with = "non_empty")]
     pub status: Option<TradeStatus>,
     /// `totalAmount`: the order amount.
     #[serde(default, with = "fen::optional")]
@@ -259,14 +207,6 @@ pub struct PaymentQueryResponse {
     pub extra: Map<String, Value>,
 }
 
-fn non_empty_status<'de, D: serde::Deserializer<'de>>(
-    d: D,
-) -> Result<Option<TradeStatus>, D::Error> {
-    let s: Option<String> = Option::deserialize(d)?;
-    Ok(s.filter(|s| !s.is_empty())
-        .map(|s| TradeStatus::from_wire(&s)))
-}
-
 impl PaymentQueryResponse {
     /// Is it paid? The one question to ask: [`PaymentState::Paid`] only for `TRADE_SUCCESS`.
     pub fn state(&self) -> PaymentState {
@@ -297,14 +237,10 @@ impl PaymentQueryResponse {
 
 impl Reply for PaymentQueryResponse {
     fn err_code(&self) -> Option<&str> {
-        self.err_code.as_deref()
+        self.envelope.err_code()
     }
 
     fn err_message(&self) -> Option<&str> {
-        [&self.err_msg, &self.err_info]
-            .into_iter()
-            .flatten()
-            .map(String::as_str)
-            .find(|m| !m.is_empty())
+        self.envelope.message()
     }
 }

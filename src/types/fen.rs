@@ -30,6 +30,35 @@ impl Fen {
         s.parse().ok().map(Fen)
     }
 
+    /// Parses an amount written in yuan, exactly: digits, then optionally `.` and one or two
+    /// digits (`"1.23"`, `"0.5"`, `"12"`). No sign, exponent, grouping or third decimal: an
+    /// amount of money is never rounded.
+    ///
+    /// ```
+    /// use chinaums::Fen;
+    /// assert_eq!(Fen::from_yuan("1.23"), Some(Fen(123)));
+    /// assert_eq!(Fen::from_yuan("0.5"), Some(Fen(50)));
+    /// assert_eq!(Fen::from_yuan("12"), Some(Fen(1200)));
+    /// assert_eq!(Fen::from_yuan("1.234"), None);
+    /// assert_eq!(Fen::from_yuan("-1"), None);
+    /// ```
+    pub fn from_yuan(s: &str) -> Option<Fen> {
+        let (yuan, fraction) = s.split_once('.').unwrap_or((s, ""));
+        let digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
+        if yuan.is_empty() || yuan.len() > 18 || !digits(yuan) {
+            return None;
+        }
+        if fraction.len() > 2 || !digits(fraction) || (s.contains('.') && fraction.is_empty()) {
+            return None;
+        }
+        let fen: u64 = format!("{fraction:0<2}").parse().ok()?;
+        yuan.parse::<u64>()
+            .ok()?
+            .checked_mul(100)?
+            .checked_add(fen)
+            .map(Fen)
+    }
+
     /// Checked addition.
     pub fn checked_add(self, other: Fen) -> Option<Fen> {
         self.0.checked_add(other.0).map(Fen)
@@ -54,10 +83,18 @@ impl From<u64> for Fen {
     }
 }
 
+/// A JSON number of fen. Serialized as a newtype named [`Fen::SERDE_NAME`], which JSON writes
+/// as the bare number, so that generic renderers (the CLI) can tell an amount from any other
+/// number without a list of field names.
 impl Serialize for Fen {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_u64(self.0)
+        serializer.serialize_newtype_struct(Fen::SERDE_NAME, &self.0)
     }
+}
+
+impl Fen {
+    /// The newtype name `Fen` serializes under.
+    pub const SERDE_NAME: &'static str = "Fen";
 }
 
 struct FenVisitor;

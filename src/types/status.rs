@@ -50,6 +50,12 @@ macro_rules! wire_enum {
             }
         }
 
+        impl From<String> for $name {
+            fn from(s: String) -> $name {
+                $name::from_wire(&s)
+            }
+        }
+
         impl std::fmt::Display for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(self.as_str())

@@ -46,6 +46,15 @@ fn format_or_empty(at: PrimitiveDateTime, format: &[BorrowedFormatItem<'_>]) -> 
     at.format(format).unwrap_or_default()
 }
 
+/// `yyyyMMddHHmmssSSS` (17 digits, milliseconds), the time part of a generated order id.
+pub fn order_id_timestamp(at: PrimitiveDateTime) -> String {
+    format!(
+        "{}{:03}",
+        format_or_empty(at, AUTH_FORMAT),
+        at.millisecond()
+    )
+}
+
 /// Whether `s` is exactly `yyyyMMddHHmmss` and a valid date and time.
 pub fn is_auth_timestamp(s: &str) -> bool {
     s.len() == 14 && PrimitiveDateTime::parse(s, AUTH_FORMAT).is_ok()

@@ -35,4 +35,31 @@ pub fn describe(request: &http::Request<Vec<u8>>) -> serde_json::Value {
 }
 
 /// The example response of the query's official documentation, verbatim.
-pub const DOCUMENTED_RESPONSE: &str = include_str!("../data/query_response.json");
+pub const DOCUMENTED_RESPONSE: &str = include_str!("../data/query/documented_answer.json");
+
+/// The merchant of the known-answer vectors.
+pub fn merchant() -> chinaums::Merchant {
+    chinaums::Merchant::new("898201612345678", "88880001", "YUEDANDEFAULT").unwrap()
+}
+
+/// The order of the known-answer vectors.
+pub fn order() -> chinaums::MerOrderId {
+    "31942024010112000000001234".parse().unwrap()
+}
+
+/// A refund id of the same merchant.
+pub fn refund_id() -> chinaums::RefundOrderId {
+    "31942024010112000300000001".parse().unwrap()
+}
+
+/// Snapshots a value under `snapshots/` with an explicit name (so test files can move).
+pub fn snapshot(name: &str, value: serde_json::Value) {
+    insta::with_settings!({ snapshot_path => "../../snapshots", prepend_module_to_snapshot => false }, {
+        insta::assert_json_snapshot!(name, value);
+    });
+}
+
+/// An answer with status 200 and `body`.
+pub fn ok(body: &str) -> http::Response<Vec<u8>> {
+    chinaums::test_response(http::StatusCode::OK, body)
+}

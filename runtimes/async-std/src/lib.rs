@@ -10,14 +10,15 @@
 //! the pool async-std and smol themselves use for blocking work.
 //!
 //! ```no_run
-//! use chinaums_async_std::chinaums::netpay::PaymentQuery;
+//! use chinaums_async_std::chinaums::{Merchant, PaymentQuery};
 //! use chinaums_async_std::chinaums::{self, Credentials, Environment};
 //!
 //! let client = chinaums_async_std::Client::from_credentials(
 //!     Credentials::new("my-app-id", "my-app-key"),
 //!     Environment::Test,
 //! )?;
-//! let query = PaymentQuery::new("898201612345678", "88880001", "YUEDANDEFAULT", "3194202401011200000001");
+//! let merchant = Merchant::new("898201612345678", "88880001", "YUEDANDEFAULT")?;
+//! let query = PaymentQuery::new(&merchant, "3194202401011200000001".parse()?);
 //! let answer = async_std::task::block_on(client.execute(&query))?; // or smol::block_on, or .await
 //! if answer.is_paid() {
 //!     println!("paid: {} yuan", answer.total_amount.unwrap_or_default());
@@ -38,13 +39,12 @@
 #![warn(missing_docs)]
 
 use std::future::Future;
-use std::time::Duration;
 
 use chinaums::{Call, Error, Operation, Reply};
 
 pub use chinaums;
 // The defaults and the adapter-neutral settings live in the core, the same for every adapter.
-pub use chinaums::transport::{DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, TransportConfig};
+pub use chinaums::{DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, MAX_TIMEOUT, TransportConfig};
 
 /// An async client: a [`chinaums_ureq::Client`] whose calls run on the `blocking` thread pool.
 ///
@@ -78,7 +78,8 @@ impl Client {
         )
     }
 
-    /// A builder, to set the timeout, the body cap or extra trusted roots.
+    /// A builder, to give the transport settings (timeout, body cap, extra trusted roots) as a
+    /// [`TransportConfig`].
     pub fn builder(core: chinaums::Client) -> ClientBuilder {
         ClientBuilder {
             inner: chinaums_ureq::Client::builder(core),
@@ -134,38 +135,14 @@ impl Client {
     }
 }
 
-/// Builds a [`Client`]; the options are [`chinaums_ureq::ClientBuilder`]'s.
+/// Builds a [`Client`]; the settings are one [`TransportConfig`], applied by
+/// [`chinaums_ureq::ClientBuilder`].
 #[derive(Debug)]
 pub struct ClientBuilder {
     inner: chinaums_ureq::ClientBuilder,
 }
 
 impl ClientBuilder {
-    /// The total time one exchange may take, from connecting to the end of the body (default
-    /// 30 s). Must not be zero.
-    pub fn with_timeout(self, total: Duration) -> Self {
-        ClientBuilder {
-            inner: self.inner.with_timeout(total),
-        }
-    }
-
-    /// The largest response body accepted, in bytes (default 1 MiB). Must not be zero.
-    pub fn with_max_response_bytes(self, n: usize) -> Self {
-        ClientBuilder {
-            inner: self.inner.with_max_response_bytes(n),
-        }
-    }
-
-    /// Trusts the certificates in `pem` as roots, besides the webpki (Mozilla) roots.
-    ///
-    /// Fails with [`Error::Config`] if `pem` holds no readable certificate; a certificate that
-    /// cannot serve as a trust anchor makes [`ClientBuilder::build`] fail with [`Error::Config`].
-    pub fn add_root_certificate_pem(self, pem: &[u8]) -> Result<Self, Error> {
-        Ok(ClientBuilder {
-            inner: self.inner.add_root_certificate_pem(pem)?,
-        })
-    }
-
     /// Replaces all the transport settings (timeout, body cap, extra roots) with `config`, so
     /// one [`TransportConfig`] can configure every adapter alike.
     pub fn with_transport(self, config: TransportConfig) -> Self {
@@ -175,6 +152,10 @@ impl ClientBuilder {
     }
 
     /// The client.
+    ///
+    /// Fails with [`Error::Config`] as [`chinaums_ureq::ClientBuilder::build`] does: settings
+    /// that [`TransportConfig::validate`] refuses, or an extra root that cannot serve as a trust
+    /// anchor.
     pub fn build(self) -> Result<Client, Error> {
         Ok(Client {
             inner: self.inner.build()?,
@@ -184,20 +165,35 @@ impl ClientBuilder {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
-    use chinaums::netpay::PaymentQuery;
-    use chinaums::{Credentials, Environment, ErrorClass};
+    use chinaums::{
+        ConfigErrorKind, Credentials, Environment, ErrorClass, Merchant, Mid, PaymentQuery,
+    };
 
     fn core() -> chinaums::Client {
         chinaums::Client::new(Credentials::new("app", "secret-app-key"), Environment::Test)
     }
 
+    fn merchant() -> Merchant {
+        Merchant::new("898201612345678", "88880001", "YUEDANDEFAULT").unwrap()
+    }
+
     fn assert_send_static<T: Send + 'static>(_: &T) {}
+
+    /// The kind of a configuration error, or a panic naming what came instead.
+    fn config_kind<T: std::fmt::Debug>(result: Result<T, Error>) -> ConfigErrorKind {
+        match result {
+            Err(Error::Config(e)) => e.kind,
+            other => panic!("expected Error::Config, got {other:?}"),
+        }
+    }
 
     #[test]
     fn futures_are_send_and_static() {
         let client = Client::new(core()).unwrap();
-        let query = PaymentQuery::new("898201612345678", "88880001", "YUEDANDEFAULT", "3194X0001");
+        let query = PaymentQuery::new(&merchant(), "3194X0001".parse().unwrap());
         let future = client.execute(&query);
         drop(query); // the future does not borrow the operation
         assert_send_static(&future);
@@ -205,8 +201,12 @@ mod tests {
 
     #[test]
     fn invalid_requests_fail_without_the_pool() {
+        // A `mid` that breaks its rule cannot even make a query.
+        assert_eq!(Mid::new("short").unwrap_err().field, "mid");
+        // A field checked when the call is built (`targetOrderId`, at most 64 characters).
         let client = Client::new(core()).unwrap();
-        let bad = PaymentQuery::new("short", "88880001", "YUEDANDEFAULT", "3194X0001");
+        let bad = PaymentQuery::new(&merchant(), "3194X0001".parse().unwrap())
+            .target_order_id("x".repeat(65));
         // Ready at the very first poll: no pool task was involved.
         let first = smol::block_on(smol::future::poll_once(client.execute(&bad)));
         match first {
@@ -216,16 +216,33 @@ mod tests {
     }
 
     #[test]
-    fn builder_options_reach_the_blocking_client() {
-        let e = Client::builder(core()).with_timeout(Duration::ZERO).build();
-        assert!(matches!(e, Err(Error::Config(m)) if m.contains("timeout")));
-        let e = Client::builder(core()).with_max_response_bytes(0).build();
-        assert!(matches!(e, Err(Error::Config(m)) if m.contains("cap")));
-        let e = Client::builder(core()).add_root_certificate_pem(b"nothing");
-        assert!(matches!(e, Err(Error::Config(_))));
+    fn the_transport_config_reaches_the_blocking_client() {
         let zero = TransportConfig::new().with_timeout(Duration::ZERO);
         let e = Client::builder(core()).with_transport(zero).build();
-        assert!(matches!(e, Err(Error::Config(m)) if m.contains("timeout")));
+        assert_eq!(config_kind(e), ConfigErrorKind::Timeout);
+        let zero = TransportConfig::new().with_max_response_bytes(0);
+        let e = Client::builder(core()).with_transport(zero).build();
+        assert_eq!(config_kind(e), ConfigErrorKind::ResponseCap);
+        // Readable PEM that is no certificate: the blocking client's build refuses the root.
+        let unusable = TransportConfig::new()
+            .add_root_certificate_pem(
+                b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+            )
+            .unwrap();
+        let e = Client::builder(core()).with_transport(unusable).build();
+        assert_eq!(config_kind(e), ConfigErrorKind::Certificate);
+        // `with_transport` replaces the whole config given before it, and the client reads it
+        // back from the blocking client.
+        let config = TransportConfig::new()
+            .with_timeout(Duration::from_millis(1500))
+            .with_max_response_bytes(2048);
+        let client = Client::builder(core())
+            .with_transport(TransportConfig::new().with_max_response_bytes(7))
+            .with_transport(config.clone())
+            .build()
+            .unwrap();
+        assert_eq!(client.transport(), &config);
+        assert_eq!(client.blocking().transport(), &config);
         let shown = format!("{:?}", Client::new(core()).unwrap());
         assert!(!shown.contains("secret-app-key"), "{shown}");
     }

@@ -7,8 +7,7 @@
 use std::future::Future;
 use std::time::Duration;
 
-use chinaums::PaymentState;
-use chinaums::netpay::PaymentQuery;
+use chinaums::{Merchant, PaymentQuery, PaymentState, TransportConfig};
 use chinaums_async_std::{Client, chinaums};
 use chinaums_sandbox::{
     DEMO_INST_MID, DEMO_MID, DEMO_PAID_ORDER, DEMO_TID, DEMO_UNPAID_ORDER, Fault, Sandbox,
@@ -25,14 +24,16 @@ where
     smol::block_on(body("smol"));
 }
 
+/// The query for one of the demo merchant's orders.
 fn query(order: &str) -> PaymentQuery {
-    PaymentQuery::new(DEMO_MID, DEMO_TID, DEMO_INST_MID, order)
+    let merchant = Merchant::new(DEMO_MID, DEMO_TID, DEMO_INST_MID).unwrap();
+    PaymentQuery::new(&merchant, order.parse().unwrap())
 }
 
 fn client(sandbox: &Sandbox) -> Client {
     let core = chinaums::Client::new(sandbox.credentials(), sandbox.environment());
     Client::builder(core)
-        .with_timeout(Duration::from_secs(5))
+        .with_transport(TransportConfig::new().with_timeout(Duration::from_secs(5)))
         .build()
         .unwrap()
 }

@@ -6,7 +6,7 @@
 //! Mozilla's roots) and hands the response back.
 //!
 //! ```no_run
-//! use chinaums_tokio::chinaums::{self, netpay::PaymentQuery, Credentials, Environment};
+//! use chinaums_tokio::chinaums::{self, Credentials, Environment, Merchant, PaymentQuery};
 //!
 //! #[tokio::main]
 //! async fn main() -> Result<(), chinaums::Error> {
@@ -14,7 +14,8 @@
 //!         Credentials::new("my-app-id", "my-app-key"),
 //!         Environment::Test,
 //!     )?;
-//!     let query = PaymentQuery::new("898201612345678", "88880001", "YUEDANDEFAULT", "3194202401011200000001");
+//!     let merchant = Merchant::new("898201612345678", "88880001", "YUEDANDEFAULT")?;
+//!     let query = PaymentQuery::new(&merchant, "3194202401011200000001".parse()?);
 //!     let answer = client.execute(&query).await?;
 //!     println!("paid: {}", answer.is_paid());
 //!     Ok(())
@@ -22,11 +23,14 @@
 //! ```
 //!
 //! ## What the adapter guarantees
-//! - **One deadline** per HTTP exchange ([`ClientBuilder::with_timeout`], default 30 s) covering
-//!   connect, TLS, sending and reading the whole body.
+//! - **One deadline** per HTTP exchange ([`TransportConfig::with_timeout`], default 30 s)
+//!   covering connect, TLS, sending and reading the whole body.
 //! - **Bounded memory**: a response whose `Content-Length` exceeds
-//!   [`ClientBuilder::with_max_response_bytes`] (default 1 MiB) fails before its body is read, and a
-//!   streamed body is cut at the cap; both give [`TransportErrorKind::BodyTooLarge`].
+//!   [`TransportConfig::with_max_response_bytes`] (default 1 MiB) fails before its body is read,
+//!   and a streamed body is cut at the cap; both give [`TransportErrorKind::BodyTooLarge`].
+//!
+//! The settings come in one [`TransportConfig`], shared by every adapter:
+//! `Client::builder(core).with_transport(config)`.
 //! - **Honest delivery**: a DNS, TCP or TLS-handshake failure is [`Delivery::NotSent`] (safe to
 //!   retry); a timeout, a broken connection or an unreadable response after the request may
 //!   have been written is [`Delivery::MaybeSent`] (query the order before retrying).
@@ -46,7 +50,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chinaums::{Error, Operation};
+use chinaums::{ConfigErrorKind, Error, Operation};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use rustls::RootCertStore;
@@ -54,7 +58,7 @@ use rustls::pki_types::CertificateDer;
 
 pub use chinaums;
 // The defaults and the adapter-neutral settings live in the core, the same for every adapter.
-pub use chinaums::transport::{DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, TransportConfig};
+pub use chinaums::{DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, MAX_TIMEOUT, TransportConfig};
 
 use crate::send::Transport;
 
@@ -102,7 +106,8 @@ impl Client {
         )
     }
 
-    /// A builder to change the timeout, the response cap or the trusted roots.
+    /// A builder, to give the transport settings (timeout, response cap, extra trusted roots)
+    /// as a [`TransportConfig`].
     pub fn builder(core: chinaums::Client) -> ClientBuilder {
         ClientBuilder {
             core,
@@ -151,30 +156,6 @@ impl fmt::Debug for ClientBuilder {
 }
 
 impl ClientBuilder {
-    /// The total time allowed for one HTTP exchange (connect, TLS, send, read the whole body).
-    /// Default 30 s; must not be zero. When it runs out the error is a timeout with
-    /// [`chinaums::Delivery::MaybeSent`].
-    pub fn with_timeout(mut self, total: Duration) -> Self {
-        self.transport = self.transport.with_timeout(total);
-        self
-    }
-
-    /// The largest response body accepted, in bytes. Default 1 MiB; must not be zero.
-    pub fn with_max_response_bytes(mut self, n: usize) -> Self {
-        self.transport = self.transport.with_max_response_bytes(n);
-        self
-    }
-
-    /// Trusts the certificates in `pem` (one or more `CERTIFICATE` blocks) in addition to
-    /// Mozilla's roots: a sandbox's self-signed certificate, a corporate TLS proxy's CA.
-    ///
-    /// Fails with [`Error::Config`] if `pem` holds no readable certificate; a certificate that
-    /// cannot serve as a trust anchor makes [`ClientBuilder::build`] fail with [`Error::Config`].
-    pub fn add_root_certificate_pem(mut self, pem: &[u8]) -> Result<Self, Error> {
-        self.transport = self.transport.add_root_certificate_pem(pem)?;
-        Ok(self)
-    }
-
     /// Replaces all the transport settings (timeout, response cap, extra roots) with `config`,
     /// so one [`TransportConfig`] can configure every adapter alike.
     pub fn with_transport(mut self, config: TransportConfig) -> Self {
@@ -184,23 +165,27 @@ impl ClientBuilder {
 
     /// The client.
     ///
-    /// Fails with [`Error::Config`] if a setting is zero or an extra root cannot serve as a
-    /// trust anchor.
+    /// Fails with [`Error::Config`] if [`TransportConfig::validate`] refuses the settings
+    /// ([`ConfigErrorKind::Timeout`], [`ConfigErrorKind::ResponseCap`]) or an extra root cannot
+    /// serve as a trust anchor ([`ConfigErrorKind::Certificate`]).
     pub fn build(self) -> Result<Client, Error> {
         self.transport.validate()?;
         let mut roots = RootCertStore {
             roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
         };
         for der in self.transport.extra_roots() {
-            roots
-                .add(CertificateDer::from(der))
-                .map_err(|e| Error::Config(format!("unusable root certificate: {e}")))?;
+            roots.add(CertificateDer::from(der)).map_err(|e| {
+                Error::config(
+                    ConfigErrorKind::Certificate,
+                    format!("unusable root certificate: {e}"),
+                )
+            })?;
         }
         let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
             rustls::crypto::ring::default_provider(),
         ))
         .with_safe_default_protocol_versions()
-        .map_err(|e| Error::Config(format!("cannot configure TLS: {e}")))?
+        .map_err(|e| Error::config(ConfigErrorKind::Tls, format!("cannot configure TLS: {e}")))?
         .with_root_certificates(roots)
         .with_no_client_auth();
 

@@ -5,8 +5,8 @@ use std::error::Error as StdError;
 use std::fmt;
 
 use bytes::Bytes;
+use chinaums::TransportConfig;
 use chinaums::http;
-use chinaums::transport::TransportConfig;
 use chinaums::{Delivery, TransportError, TransportErrorKind};
 use http_body_util::{BodyExt as _, Full, LengthLimitError, Limited};
 use hyper_rustls::HttpsConnector;

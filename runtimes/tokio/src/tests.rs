@@ -4,9 +4,9 @@
 //! the byte level without a server written here.
 
 use chinaums::http;
-use chinaums::netpay::PaymentQuery;
 use chinaums::{
-    Credentials, Delivery, Environment, ErrorClass, TransportError, TransportErrorKind,
+    Credentials, Delivery, Environment, ErrorClass, Merchant, PaymentQuery, TransportError,
+    TransportErrorKind,
 };
 use chinaums_sandbox::{DEMO_INST_MID, DEMO_MID, DEMO_PAID_ORDER, DEMO_TID, Fault, Sandbox};
 
@@ -29,10 +29,14 @@ xd5j2iYCIQDl68HZdx3GII0FVbAAZRBcn0Vf6QDT7avXv8Yfpthjhw==
 /// A paid answer, for faults that send their own bytes.
 const PAID: &str = r#"{"errCode":"SUCCESS","errMsg":"","status":"TRADE_SUCCESS","totalAmount":"100","merOrderId":"3194DEMOPAID0001"}"#;
 
-/// A client of `sandbox` with its credentials.
-fn client(sandbox: &Sandbox, configure: impl FnOnce(ClientBuilder) -> ClientBuilder) -> Client {
+/// A client of `sandbox` with its credentials and the transport settings `configure` makes
+/// of the defaults.
+fn client(sandbox: &Sandbox, configure: impl FnOnce(TransportConfig) -> TransportConfig) -> Client {
     let core = chinaums::Client::new(sandbox.credentials(), sandbox.environment());
-    configure(Client::builder(core)).build().unwrap()
+    Client::builder(core)
+        .with_transport(configure(TransportConfig::new()))
+        .build()
+        .unwrap()
 }
 
 /// A whole HTTP/1.1 response, for `Fault::Raw`.
@@ -44,8 +48,10 @@ fn http_response(status: &str, headers: &str, body: &str) -> Vec<u8> {
     .into_bytes()
 }
 
+/// The query for the demo merchant's paid order.
 fn query() -> PaymentQuery {
-    PaymentQuery::new(DEMO_MID, DEMO_TID, DEMO_INST_MID, DEMO_PAID_ORDER)
+    let merchant = Merchant::new(DEMO_MID, DEMO_TID, DEMO_INST_MID).unwrap();
+    PaymentQuery::new(&merchant, DEMO_PAID_ORDER.parse().unwrap())
 }
 
 fn transport_error(result: Result<impl fmt::Debug, Error>) -> TransportError {
@@ -58,7 +64,7 @@ fn transport_error(result: Result<impl fmt::Debug, Error>) -> TransportError {
 #[tokio::test]
 async fn sends_the_signed_request_and_decodes_the_answer() {
     let sandbox = Sandbox::start_demo().unwrap();
-    let client = client(&sandbox, |b| b);
+    let client = client(&sandbox, |c| c);
     // The sandbox verified the signature over the body it received: the bytes the core signed.
     let answer = client.execute(&query()).await.unwrap();
     assert!(answer.is_paid());
@@ -93,7 +99,7 @@ async fn status_headers_and_body_reach_the_core_unchanged() {
         "x-trace: abc\r\n",
         "short and stout",
     )));
-    let client = client(&sandbox, |b| b);
+    let client = client(&sandbox, |c| c);
     let request = http::Request::post(format!("{}/anything", sandbox.base_url()))
         .body(b"{}".to_vec())
         .unwrap();
@@ -106,7 +112,7 @@ async fn status_headers_and_body_reach_the_core_unchanged() {
 #[tokio::test]
 async fn sequential_calls_and_clones_reuse_one_connection() {
     let sandbox = Sandbox::start_demo().unwrap();
-    let client = client(&sandbox, |b| b);
+    let client = client(&sandbox, |c| c);
     let clone = client.clone();
     for c in [&client, &clone, &client, &clone] {
         assert!(c.execute(&query()).await.unwrap().is_paid());
@@ -122,7 +128,7 @@ async fn redirects_go_back_to_the_core() {
         status: 302,
         location: "/elsewhere".into(),
     });
-    let client = client(&sandbox, |b| b);
+    let client = client(&sandbox, |c| c);
     let error = client.execute(&query()).await.unwrap_err();
     assert_eq!(error.status().map(|s| s.as_u16()), Some(302));
     assert_eq!(error.class(), ErrorClass::OutcomeUnknown);
@@ -137,8 +143,8 @@ async fn a_declared_length_over_the_cap_fails_before_the_body() {
     sandbox.inject_fault(Fault::Raw(
         b"HTTP/1.1 200 OK\r\ncontent-length: 10000000\r\n\r\n".to_vec(),
     ));
-    let client = client(&sandbox, |b| {
-        b.with_max_response_bytes(1024)
+    let client = client(&sandbox, |c| {
+        c.with_max_response_bytes(1024)
             .with_timeout(Duration::from_secs(5))
     });
     let e = transport_error(client.execute(&query()).await);
@@ -155,8 +161,8 @@ async fn a_streamed_body_is_cut_at_the_cap() {
     // that did not stop at the cap would fail with an I/O error instead.
     let sandbox = Sandbox::start_demo().unwrap();
     sandbox.inject_fault(Fault::Raw((head + &chunk.repeat(4)).into_bytes()));
-    let client = client(&sandbox, |b| {
-        b.with_max_response_bytes(2500)
+    let client = client(&sandbox, |c| {
+        c.with_max_response_bytes(2500)
             .with_timeout(Duration::from_secs(5))
     });
     let e = transport_error(client.execute(&query()).await);
@@ -169,9 +175,9 @@ async fn a_streamed_body_is_cut_at_the_cap() {
 async fn a_body_exactly_at_the_cap_is_accepted() {
     let sandbox = Sandbox::start_demo().unwrap();
     sandbox.set_fault(Some(Fault::Raw(http_response("200 OK", "", PAID))));
-    let client_at_cap = client(&sandbox, |b| b.with_max_response_bytes(PAID.len()));
+    let client_at_cap = client(&sandbox, |c| c.with_max_response_bytes(PAID.len()));
     assert!(client_at_cap.execute(&query()).await.unwrap().is_paid());
-    let client_below = client(&sandbox, |b| b.with_max_response_bytes(PAID.len() - 1));
+    let client_below = client(&sandbox, |c| c.with_max_response_bytes(PAID.len() - 1));
     let e = transport_error(client_below.execute(&query()).await);
     assert_eq!(e.kind, TransportErrorKind::BodyTooLarge);
 }
@@ -204,7 +210,7 @@ async fn a_silent_server_times_out_as_maybe_sent() {
     // Far longer than the test runs; dropping the sandbox ends the wait.
     let sandbox = Sandbox::start_demo().unwrap();
     sandbox.inject_fault(Fault::Delay(Duration::from_secs(600)));
-    let client = client(&sandbox, |b| b.with_timeout(Duration::from_millis(300)));
+    let client = client(&sandbox, |c| c.with_timeout(Duration::from_millis(300)));
     let error = client.execute(&query()).await.unwrap_err();
     assert_eq!(error.class(), ErrorClass::OutcomeUnknown);
     let e = transport_error(Err::<(), _>(error));
@@ -221,7 +227,7 @@ async fn a_silent_server_times_out_as_maybe_sent() {
 async fn a_connection_closed_without_an_answer_may_have_been_sent() {
     let sandbox = Sandbox::start_demo().unwrap();
     sandbox.inject_fault(Fault::DropConnection);
-    let client = client(&sandbox, |b| b.with_timeout(Duration::from_secs(5)));
+    let client = client(&sandbox, |c| c.with_timeout(Duration::from_secs(5)));
     let e = transport_error(client.execute(&query()).await);
     assert_eq!(e.kind, TransportErrorKind::Io, "{e}");
     assert_eq!(e.delivery, Delivery::MaybeSent);
@@ -231,7 +237,7 @@ async fn a_connection_closed_without_an_answer_may_have_been_sent() {
 async fn a_connection_cut_mid_body_may_have_been_sent() {
     let sandbox = Sandbox::start_demo().unwrap();
     sandbox.inject_fault(Fault::CutConnectionMidBody);
-    let client = client(&sandbox, |b| b.with_timeout(Duration::from_secs(5)));
+    let client = client(&sandbox, |c| c.with_timeout(Duration::from_secs(5)));
     let e = transport_error(client.execute(&query()).await);
     assert_eq!(e.kind, TransportErrorKind::Io, "{e}");
     assert_eq!(e.delivery, Delivery::MaybeSent);
@@ -241,7 +247,7 @@ async fn a_connection_cut_mid_body_may_have_been_sent() {
 async fn a_reply_that_is_not_http_is_a_protocol_error() {
     let sandbox = Sandbox::start_demo().unwrap();
     sandbox.inject_fault(Fault::Raw(b"SSH-2.0-OpenSSH_9.6\r\n\r\n".to_vec()));
-    let client = client(&sandbox, |b| b.with_timeout(Duration::from_secs(5)));
+    let client = client(&sandbox, |c| c.with_timeout(Duration::from_secs(5)));
     let e = transport_error(client.execute(&query()).await);
     assert_eq!(e.kind, TransportErrorKind::Protocol, "{e}");
     assert_eq!(e.delivery, Delivery::MaybeSent);
@@ -257,7 +263,7 @@ async fn a_failed_tls_handshake_was_not_sent() {
         Environment::custom(&format!("https://127.0.0.1:{}", sandbox.port())).unwrap(),
     );
     let client = Client::builder(core)
-        .with_timeout(Duration::from_secs(5))
+        .with_transport(TransportConfig::new().with_timeout(Duration::from_secs(5)))
         .build()
         .unwrap();
     let e = transport_error(client.execute(&query()).await);
@@ -269,12 +275,14 @@ async fn a_failed_tls_handshake_was_not_sent() {
 #[test]
 fn root_certificates_are_read_when_added_and_checked_at_build() {
     let core = chinaums::Client::new(Credentials::new("app", "key"), Environment::Test);
-    let builder = Client::builder(core.clone())
+    let config = TransportConfig::new()
         .add_root_certificate_pem(TEST_CERT_PEM.as_bytes())
         .unwrap();
+    let builder = Client::builder(core.clone()).with_transport(config.clone());
     assert_eq!(builder.transport.extra_roots().len(), 1);
     let two = format!("{TEST_CERT_PEM}{TEST_CERT_PEM}");
-    let builder = builder.add_root_certificate_pem(two.as_bytes()).unwrap();
+    let config = config.add_root_certificate_pem(two.as_bytes()).unwrap();
+    let builder = Client::builder(core.clone()).with_transport(config);
     assert_eq!(builder.transport.extra_roots().len(), 3);
     assert!(builder.build().is_ok());
 
@@ -282,25 +290,25 @@ fn root_certificates_are_read_when_added_and_checked_at_build() {
     let broken = TEST_CERT_PEM.replace("MIIB", "M!IB");
     let truncated = &TEST_CERT_PEM[..200];
     for bad in ["", "hello", broken.as_str(), truncated] {
-        match Client::builder(core.clone()).add_root_certificate_pem(bad.as_bytes()) {
-            Err(Error::Config(message)) => assert!(message.contains("certificate"), "{message}"),
+        match TransportConfig::new().add_root_certificate_pem(bad.as_bytes()) {
+            Err(Error::Config(e)) => assert_eq!(e.kind, ConfigErrorKind::Certificate, "{e}"),
             other => panic!("{bad:?} was accepted: {other:?}"),
         }
     }
     // Readable PEM whose content is no certificate: rustls refuses it as a trust anchor when
     // the client is built.
     let not_a_cert = "-----BEGIN CERTIFICATE-----\naGVsbG8=\n-----END CERTIFICATE-----\n";
-    let builder = Client::builder(core)
+    let config = TransportConfig::new()
         .add_root_certificate_pem(not_a_cert.as_bytes())
         .unwrap();
-    let message = config_error(builder.build());
-    assert!(message.contains("unusable root certificate"), "{message}");
+    let builder = Client::builder(core).with_transport(config);
+    assert_eq!(config_error(builder.build()), ConfigErrorKind::Certificate);
 }
 
-/// The message of the `Error::Config` that building must fail with.
-fn config_error(built: Result<Client, Error>) -> String {
+/// The kind of the `Error::Config` that building must fail with.
+fn config_error(built: Result<Client, Error>) -> ConfigErrorKind {
     match built {
-        Err(Error::Config(message)) => message,
+        Err(Error::Config(e)) => e.kind,
         other => panic!("expected Error::Config, got {other:?}"),
     }
 }
@@ -308,12 +316,12 @@ fn config_error(built: Result<Client, Error>) -> String {
 #[test]
 fn zero_timeout_and_zero_cap_are_refused_at_build() {
     let core = chinaums::Client::new(Credentials::new("app", "key"), Environment::Test);
-    let zero_timeout = Client::builder(core.clone()).with_timeout(Duration::ZERO);
-    let message = config_error(zero_timeout.build());
-    assert!(message.contains("`timeout`"), "{message}");
-    let zero_cap = Client::builder(core).with_max_response_bytes(0);
-    let message = config_error(zero_cap.build());
-    assert!(message.contains("`max_response_bytes`"), "{message}");
+    let zero_timeout = Client::builder(core.clone())
+        .with_transport(TransportConfig::new().with_timeout(Duration::ZERO));
+    assert_eq!(config_error(zero_timeout.build()), ConfigErrorKind::Timeout);
+    let zero_cap =
+        Client::builder(core).with_transport(TransportConfig::new().with_max_response_bytes(0));
+    assert_eq!(config_error(zero_cap.build()), ConfigErrorKind::ResponseCap);
 }
 
 #[test]
@@ -324,17 +332,18 @@ fn one_transport_config_sets_every_option() {
         .with_max_response_bytes(2048)
         .add_root_certificate_pem(TEST_CERT_PEM.as_bytes())
         .unwrap();
-    // `transport` replaces what was set before it.
+    // `with_transport` replaces the whole config given before it.
     let builder = Client::builder(core.clone())
-        .with_timeout(Duration::from_secs(9))
+        .with_transport(TransportConfig::new().with_timeout(Duration::from_secs(9)))
         .with_transport(config.clone());
     assert_eq!(builder.transport, config);
     let client = builder.build().unwrap();
     assert_eq!(client.transport().timeout(), Duration::from_millis(1500));
     assert_eq!(client.transport().max_response_bytes(), 2048);
-    // A zero setting in the shared config is refused like one set directly.
+    assert_eq!(client.transport().extra_roots().len(), 1);
+    // A zero setting in the shared config is refused at build.
     let zero = Client::builder(core).with_transport(config.with_timeout(Duration::ZERO));
-    assert!(config_error(zero.build()).contains("`timeout`"));
+    assert_eq!(config_error(zero.build()), ConfigErrorKind::Timeout);
 }
 
 #[test]

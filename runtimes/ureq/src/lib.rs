@@ -5,14 +5,15 @@
 //! crate sends what the core built over a pooled connection and hands back what came back.
 //!
 //! ```no_run
-//! use chinaums_ureq::chinaums::netpay::PaymentQuery;
+//! use chinaums_ureq::chinaums::{Merchant, PaymentQuery};
 //! use chinaums_ureq::chinaums::{self, Credentials, Environment};
 //!
 //! let client = chinaums_ureq::Client::from_credentials(
 //!     Credentials::new("my-app-id", "my-app-key"),
 //!     Environment::Test,
 //! )?;
-//! let query = PaymentQuery::new("898201612345678", "88880001", "YUEDANDEFAULT", "3194202401011200000001");
+//! let merchant = Merchant::new("898201612345678", "88880001", "YUEDANDEFAULT")?;
+//! let query = PaymentQuery::new(&merchant, "3194202401011200000001".parse()?);
 //! let answer = client.execute(&query)?;
 //! if answer.is_paid() {
 //!     println!("paid: {} yuan", answer.total_amount.unwrap_or_default());
@@ -35,17 +36,18 @@
 //! - TLS is rustls with the ring provider passed explicitly to ureq (a process-wide default
 //!   provider installed by another crate is not used, and none is installed), trusting the
 //!   webpki (Mozilla) roots plus any added with
-//!   [`ClientBuilder::add_root_certificate_pem`].
+//!   [`TransportConfig::add_root_certificate_pem`].
+//! - The settings (timeout, body cap, extra roots) come in one [`TransportConfig`], shared by
+//!   every adapter: `Client::builder(core).with_transport(config)`.
 //! - ureq reads proxy settings from `ALL_PROXY`/`HTTPS_PROXY`/`HTTP_PROXY` and `NO_PROXY`.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
 
 use chinaums::http;
-use chinaums::{Call, Error, Operation, Reply, TransportError};
+use chinaums::{Call, ConfigErrorKind, Error, Operation, Reply, TransportError};
 use rustls::pki_types::CertificateDer;
 use ureq::tls::{Certificate, RootCerts, TlsConfig, TlsProvider};
 use ureq::unversioned::resolver::DefaultResolver;
@@ -57,7 +59,7 @@ use transport::{Failure, TrackingConnector};
 
 pub use chinaums;
 // The defaults and the adapter-neutral settings live in the core, the same for every adapter.
-pub use chinaums::transport::{DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, TransportConfig};
+pub use chinaums::{DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, MAX_TIMEOUT, TransportConfig};
 
 /// A blocking client: a [`chinaums::Client`] plus a ureq agent whose connections are reused.
 ///
@@ -103,7 +105,8 @@ impl Client {
         )
     }
 
-    /// A builder, to set the timeout, the body cap or extra trusted roots.
+    /// A builder, to give the transport settings (timeout, body cap, extra trusted roots) as a
+    /// [`TransportConfig`].
     pub fn builder(core: chinaums::Client) -> ClientBuilder {
         ClientBuilder {
             core,
@@ -179,28 +182,6 @@ impl fmt::Debug for ClientBuilder {
 }
 
 impl ClientBuilder {
-    /// The total time one exchange may take, from connecting to the end of the body (default
-    /// 30 s). Must not be zero.
-    pub fn with_timeout(mut self, total: Duration) -> Self {
-        self.transport = self.transport.with_timeout(total);
-        self
-    }
-
-    /// The largest response body accepted, in bytes (default 1 MiB). Must not be zero.
-    pub fn with_max_response_bytes(mut self, n: usize) -> Self {
-        self.transport = self.transport.with_max_response_bytes(n);
-        self
-    }
-
-    /// Trusts the certificates in `pem` as roots, besides the webpki (Mozilla) roots.
-    ///
-    /// Fails with [`Error::Config`] if `pem` holds no readable certificate; a certificate that
-    /// cannot serve as a trust anchor makes [`ClientBuilder::build`] fail with [`Error::Config`].
-    pub fn add_root_certificate_pem(mut self, pem: &[u8]) -> Result<Self, Error> {
-        self.transport = self.transport.add_root_certificate_pem(pem)?;
-        Ok(self)
-    }
-
     /// Replaces all the transport settings (timeout, body cap, extra roots) with `config`, so
     /// one [`TransportConfig`] can configure every adapter alike.
     pub fn with_transport(mut self, config: TransportConfig) -> Self {
@@ -210,15 +191,21 @@ impl ClientBuilder {
 
     /// The client.
     ///
-    /// Fails with [`Error::Config`] if a setting is zero or an extra root cannot serve as a
-    /// trust anchor.
+    /// Fails with [`Error::Config`] if [`TransportConfig::validate`] refuses the settings
+    /// ([`ConfigErrorKind::Timeout`], [`ConfigErrorKind::ResponseCap`]) or an extra root cannot
+    /// serve as a trust anchor ([`ConfigErrorKind::Certificate`]).
     pub fn build(self) -> Result<Client, Error> {
         self.transport.validate()?;
         for der in self.transport.extra_roots() {
             // Check that it parses as a trust anchor: ureq would silently skip it later.
             rustls::RootCertStore::empty()
                 .add(CertificateDer::from(der))
-                .map_err(|e| Error::Config(format!("unusable root certificate: {e}")))?;
+                .map_err(|e| {
+                    Error::config(
+                        ConfigErrorKind::Certificate,
+                        format!("unusable root certificate: {e}"),
+                    )
+                })?;
         }
         let roots = if self.transport.extra_roots().len() == 0 {
             RootCerts::WebPki
@@ -258,34 +245,46 @@ impl ClientBuilder {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
-    use chinaums::{Credentials, Environment};
+    use chinaums::{Credentials, Environment, ErrorClass, Merchant, Mid, PaymentQuery};
 
     fn core() -> chinaums::Client {
         chinaums::Client::new(Credentials::new("app", "secret-app-key"), Environment::Test)
     }
 
+    /// The kind of a configuration error, or a panic naming what came instead.
+    fn config_kind<T: fmt::Debug>(result: Result<T, Error>) -> ConfigErrorKind {
+        match result {
+            Err(Error::Config(e)) => e.kind,
+            other => panic!("expected Error::Config, got {other:?}"),
+        }
+    }
+
     #[test]
     fn zero_options_are_refused() {
-        let e = Client::builder(core()).with_timeout(Duration::ZERO).build();
-        assert!(matches!(e, Err(Error::Config(m)) if m.contains("timeout")));
-        let e = Client::builder(core()).with_max_response_bytes(0).build();
-        assert!(matches!(e, Err(Error::Config(m)) if m.contains("cap")));
+        let zero_timeout = TransportConfig::new().with_timeout(Duration::ZERO);
+        let e = Client::builder(core()).with_transport(zero_timeout).build();
+        assert_eq!(config_kind(e), ConfigErrorKind::Timeout);
+        let zero_cap = TransportConfig::new().with_max_response_bytes(0);
+        let e = Client::builder(core()).with_transport(zero_cap).build();
+        assert_eq!(config_kind(e), ConfigErrorKind::ResponseCap);
     }
 
     #[test]
     fn pem_without_certificates_is_refused() {
-        let e = Client::builder(core()).add_root_certificate_pem(b"not a pem");
-        assert!(matches!(e, Err(Error::Config(m)) if m.contains("no `CERTIFICATE`")));
-        // Readable PEM, but no certificate inside: refused as a trust anchor at build().
+        // No certificate block at all: refused when added, before any builder.
+        let e = TransportConfig::new().add_root_certificate_pem(b"not a pem");
+        assert_eq!(config_kind(e), ConfigErrorKind::Certificate);
+        // Readable PEM, but no certificate inside: accepted when added, refused as a trust
+        // anchor at build().
         let garbage = b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
-        let e = Client::builder(core())
+        let config = TransportConfig::new()
             .add_root_certificate_pem(garbage)
-            .and_then(ClientBuilder::build);
-        assert!(
-            matches!(e, Err(Error::Config(ref m)) if m.contains("unusable root")),
-            "{e:?}"
-        );
+            .unwrap();
+        let e = Client::builder(core()).with_transport(config).build();
+        assert_eq!(config_kind(e), ConfigErrorKind::Certificate);
     }
 
     #[test]
@@ -293,9 +292,9 @@ mod tests {
         let config = TransportConfig::new()
             .with_timeout(Duration::from_millis(1500))
             .with_max_response_bytes(2048);
-        // `transport` replaces what was set before it.
+        // `with_transport` replaces the whole config given before it.
         let client = Client::builder(core())
-            .with_max_response_bytes(7)
+            .with_transport(TransportConfig::new().with_max_response_bytes(7))
             .with_transport(config.clone())
             .build()
             .unwrap();
@@ -304,10 +303,7 @@ mod tests {
         let zero = Client::builder(core())
             .with_transport(config.with_max_response_bytes(0))
             .build();
-        assert!(
-            matches!(zero, Err(Error::Config(ref m)) if m.contains("cap")),
-            "{zero:?}"
-        );
+        assert_eq!(config_kind(zero), ConfigErrorKind::ResponseCap);
     }
 
     #[test]
@@ -324,11 +320,25 @@ mod tests {
 
     #[test]
     fn validation_errors_come_back_before_sending() {
-        // Test is an unreachable URL here: an invalid field must fail before any I/O.
+        // A `mid` that breaks its rule cannot even make a query.
+        assert_eq!(Mid::new("short").unwrap_err().field, "mid");
+        assert_eq!(
+            Merchant::new("short", "88880001", "YUEDANDEFAULT")
+                .unwrap_err()
+                .field,
+            "mid"
+        );
+        // A field checked when the call is built (`targetOrderId`, at most 64 characters):
+        // Test is an unreachable URL here, so the error must come before any I/O.
         let client = Client::new(core()).unwrap();
+        let merchant = Merchant::new("898201612345678", "88880001", "YUEDANDEFAULT").unwrap();
         let bad =
-            chinaums::netpay::PaymentQuery::new("short", "88880001", "YUEDANDEFAULT", "3194X1");
+            PaymentQuery::new(&merchant, "3194X1".parse().unwrap()).target_order_id("x".repeat(65));
         let e = client.execute(&bad).unwrap_err();
-        assert_eq!(e.class(), chinaums::ErrorClass::Caller, "{e}");
+        assert_eq!(e.class(), ErrorClass::Caller, "{e}");
+        assert!(
+            matches!(&e, Error::InvalidField(f) if f.field == "targetOrderId"),
+            "{e}"
+        );
     }
 }

@@ -13,7 +13,7 @@ use std::cell::Cell;
 use std::io;
 use std::time::Duration;
 
-use chinaums::transport::TransportConfig;
+use chinaums::TransportConfig;
 use chinaums::{Delivery, TransportError, TransportErrorKind};
 use ureq::unversioned::transport::{Buffers, ConnectionDetails, Connector, NextTimeout, Transport};
 

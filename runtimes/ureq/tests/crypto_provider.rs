@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use chinaums::netpay::PaymentQuery;
+use chinaums::{Merchant, PaymentQuery, TransportConfig};
 use chinaums_sandbox::{DEMO_INST_MID, DEMO_MID, DEMO_PAID_ORDER, DEMO_TID, Sandbox};
 use chinaums_ureq::{Client, chinaums};
 use rustls::crypto::CryptoProvider;
@@ -19,13 +19,16 @@ fn ring_is_passed_explicitly_and_no_process_default_is_used_or_installed() {
     let ca = sandbox.ca_cert_pem().unwrap();
     let client = || {
         let core = chinaums::Client::new(sandbox.credentials(), sandbox.environment());
-        Client::builder(core)
+        let transport = TransportConfig::new()
             .add_root_certificate_pem(ca.as_bytes())
-            .unwrap()
+            .unwrap();
+        Client::builder(core)
+            .with_transport(transport)
             .build()
             .unwrap()
     };
-    let query = PaymentQuery::new(DEMO_MID, DEMO_TID, DEMO_INST_MID, DEMO_PAID_ORDER);
+    let merchant = Merchant::new(DEMO_MID, DEMO_TID, DEMO_INST_MID).unwrap();
+    let query = PaymentQuery::new(&merchant, DEMO_PAID_ORDER.parse().unwrap());
 
     assert!(client().execute(&query).unwrap().is_paid());
     assert!(

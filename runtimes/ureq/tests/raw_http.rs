@@ -6,9 +6,11 @@
 use std::thread;
 use std::time::Duration;
 
-use chinaums::auth::body_sig;
-use chinaums::netpay::PaymentQuery;
-use chinaums::{Credentials, Delivery, Environment, Error, ErrorClass, TransportErrorKind};
+use chinaums::body_sig;
+use chinaums::{
+    Credentials, Delivery, Environment, Error, ErrorClass, Merchant, PaymentQuery, TransportConfig,
+    TransportErrorKind,
+};
 use chinaums_sandbox::{DEMO_INST_MID, DEMO_MID, DEMO_PAID_ORDER, DEMO_TID, Fault, Sandbox};
 use chinaums_ureq::{Client, chinaums};
 
@@ -23,21 +25,30 @@ fn json_response(status: &str, body: &str) -> Vec<u8> {
 
 const PAID: &str = r#"{"errCode":"SUCCESS","errMsg":"查询成功","status":"TRADE_SUCCESS","totalAmount":"100","merOrderId":"3194DEMOPAID0001"}"#;
 
+/// The query for the demo merchant's paid order.
 fn query() -> PaymentQuery {
-    PaymentQuery::new(DEMO_MID, DEMO_TID, DEMO_INST_MID, DEMO_PAID_ORDER)
+    let merchant = Merchant::new(DEMO_MID, DEMO_TID, DEMO_INST_MID).unwrap();
+    PaymentQuery::new(&merchant, DEMO_PAID_ORDER.parse().unwrap())
 }
 
-/// A client of `sandbox` with its credentials: a generous timeout unless a test sets one.
-fn builder(sandbox: &Sandbox) -> chinaums_ureq::ClientBuilder {
+/// A client of `sandbox` with its credentials and the transport settings `configure` makes of
+/// a generous timeout (which a test may change).
+fn client_with(
+    sandbox: &Sandbox,
+    configure: impl FnOnce(TransportConfig) -> TransportConfig,
+) -> Client {
+    let transport = configure(TransportConfig::new().with_timeout(Duration::from_secs(5)));
     Client::builder(chinaums::Client::new(
         sandbox.credentials(),
         sandbox.environment(),
     ))
-    .with_timeout(Duration::from_secs(5))
+    .with_transport(transport)
+    .build()
+    .unwrap()
 }
 
 fn client(sandbox: &Sandbox) -> Client {
-    builder(sandbox).build().unwrap()
+    client_with(sandbox, |c| c)
 }
 
 fn transport_error(e: &Error) -> &chinaums::TransportError {
@@ -134,10 +145,7 @@ fn a_silent_server_times_out_as_outcome_unknown() {
     // Far longer than the test runs; dropping the sandbox ends the wait.
     let sandbox = Sandbox::start_demo().unwrap();
     sandbox.inject_fault(Fault::Delay(Duration::from_secs(600)));
-    let client = builder(&sandbox)
-        .with_timeout(Duration::from_millis(300))
-        .build()
-        .unwrap();
+    let client = client_with(&sandbox, |c| c.with_timeout(Duration::from_millis(300)));
     let e = client.execute(&query()).unwrap_err();
     let t = transport_error(&e);
     assert_eq!(
@@ -152,10 +160,7 @@ fn a_silent_server_times_out_as_outcome_unknown() {
 fn a_declared_oversize_body_is_refused_unread() {
     let sandbox = Sandbox::start_demo().unwrap();
     sandbox.inject_fault(Fault::HugeBody(6000));
-    let client = builder(&sandbox)
-        .with_max_response_bytes(1024)
-        .build()
-        .unwrap();
+    let client = client_with(&sandbox, |c| c.with_max_response_bytes(1024));
     let e = client.execute(&query()).unwrap_err();
     let t = transport_error(&e);
     assert_eq!(
@@ -178,10 +183,7 @@ fn an_undeclared_oversize_body_is_cut_at_the_cap() {
     bytes.extend_from_slice(b"0\r\n\r\n");
     let sandbox = Sandbox::start_demo().unwrap();
     sandbox.inject_fault(Fault::Raw(bytes));
-    let client = builder(&sandbox)
-        .with_max_response_bytes(10_000)
-        .build()
-        .unwrap();
+    let client = client_with(&sandbox, |c| c.with_max_response_bytes(10_000));
     let e = client.execute(&query()).unwrap_err();
     let t = transport_error(&e);
     assert_eq!(
@@ -195,10 +197,7 @@ fn an_undeclared_oversize_body_is_cut_at_the_cap() {
 fn a_body_exactly_at_the_cap_is_accepted() {
     let sandbox = Sandbox::start_demo().unwrap();
     sandbox.inject_fault(Fault::Raw(json_response("200 OK", PAID)));
-    let client = builder(&sandbox)
-        .with_max_response_bytes(PAID.len())
-        .build()
-        .unwrap();
+    let client = client_with(&sandbox, |c| c.with_max_response_bytes(PAID.len()));
     assert!(client.execute(&query()).unwrap().is_paid());
 }
 
@@ -224,7 +223,7 @@ fn a_tls_handshake_with_a_plain_http_server_fails_not_sent() {
         Environment::custom(&format!("https://{}", sandbox.addr())).unwrap(),
     );
     let client = Client::builder(core)
-        .with_timeout(Duration::from_secs(5))
+        .with_transport(TransportConfig::new().with_timeout(Duration::from_secs(5)))
         .build()
         .unwrap();
     let e = client.execute(&query()).unwrap_err();

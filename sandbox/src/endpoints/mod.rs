@@ -84,7 +84,7 @@ pub(crate) fn business_error(code: &str, msg: impl Into<String>, now: SystemTime
         &BusinessError {
             err_code: code,
             err_msg: msg.into(),
-            response_timestamp: chinaums::types::time::request_timestamp(now),
+            response_timestamp: chinaums::timestamps::request_timestamp(now),
         },
     )
 }

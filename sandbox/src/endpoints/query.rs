@@ -2,7 +2,7 @@
 
 use std::time::SystemTime;
 
-use chinaums::types::time::{parse_auth_timestamp, request_timestamp};
+use chinaums::timestamps::{parse_auth_timestamp, request_timestamp};
 use chinaums::{Fen, InstMid, MerOrderId, Mid, MsgId, PlatformTime, SrcReserve, Tid, TradeStatus};
 use http::StatusCode;
 use serde::Serialize;
@@ -12,7 +12,7 @@ use crate::Order;
 use crate::auth::within;
 
 /// The path, the core's own.
-pub(crate) const PATH: &str = chinaums::netpay::query::PATH;
+pub(crate) const PATH: &str = <chinaums::PaymentQuery as chinaums::Operation>::PATH;
 
 /// The request fields, checked against the official documentation's field table with the
 /// core's validated types.

@@ -1,7 +1,7 @@
 //! `POST /v1/token/access`: issues OPEN-ACCESS-TOKEN tokens. Refusals are HTTP 200 with an
 //! `errCode` and `errInfo`, like the platform's token endpoint.
 
-use chinaums::auth::token;
+use chinaums::access_token as token;
 use chinaums::{AppId, Nonce, NonceSource as _};
 use http::StatusCode;
 use serde::Serialize;

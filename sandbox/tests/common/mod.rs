@@ -10,10 +10,12 @@ use std::net::TcpStream;
 use std::time::{Duration, SystemTime};
 
 use chinaums::http;
-use chinaums::netpay::PaymentQuery;
-use chinaums::{Client, Credentials, FixedClock};
+use chinaums::{Client, Credentials, FixedClock, Merchant, Operation, PaymentQuery};
 use chinaums_sandbox::{DEMO_INST_MID, DEMO_MID, DEMO_TID, Sandbox};
 use serde_json::Value;
+
+/// The path of the payment-result query, the core's own.
+pub const PATH: &str = PaymentQuery::PATH;
 
 /// The generous upper bound on any single read or write, so that a broken server fails a test
 /// instead of hanging it.
@@ -381,9 +383,14 @@ pub fn client_with(sandbox: &Sandbox, credentials: Credentials, now: SystemTime)
         .build()
 }
 
+/// The demo merchant.
+pub fn demo_merchant() -> Merchant {
+    Merchant::new(DEMO_MID, DEMO_TID, DEMO_INST_MID).unwrap()
+}
+
 /// A query for a demo-merchant order.
 pub fn query(mer_order_id: &str) -> PaymentQuery {
-    PaymentQuery::new(DEMO_MID, DEMO_TID, DEMO_INST_MID, mer_order_id)
+    PaymentQuery::new(&demo_merchant(), mer_order_id.parse().unwrap())
 }
 
 /// A signed query request for a demo-merchant order.
@@ -393,8 +400,8 @@ pub fn signed_query(sandbox: &Sandbox, mer_order_id: &str) -> http::Request<Vec<
 
 /// The body of a token request signed with `app_key`, at `now`.
 pub fn token_body(app_id: &str, app_key: &str, now: SystemTime, nonce: &str) -> Vec<u8> {
-    let timestamp = chinaums::types::time::auth_timestamp(now);
-    let signature = chinaums::auth::token::signature(app_id, &timestamp, nonce, app_key);
+    let timestamp = chinaums::timestamps::auth_timestamp(now);
+    let signature = chinaums::access_token::signature(app_id, &timestamp, nonce, app_key);
     serde_json::to_vec(&serde_json::json!({
         "appId": app_id,
         "timestamp": timestamp,
@@ -421,7 +428,7 @@ pub fn fetch_token(sandbox: &Sandbox) -> String {
         sandbox.now(),
         "0123456789abcdef0123456789abcdef",
     );
-    let raw = send(sandbox, &post(sandbox, chinaums::auth::token::PATH, body));
+    let raw = send(sandbox, &post(sandbox, chinaums::access_token::PATH, body));
     assert_eq!(raw.status, 200);
     let json = raw.json();
     assert_eq!(json["errCode"], "0000", "{json}");
@@ -433,10 +440,10 @@ pub fn token_query(sandbox: &Sandbox, token: &str, mer_order_id: &str) -> http::
     let body = client_at_sandbox_time(sandbox)
         .encode(&query(mer_order_id))
         .unwrap();
-    let mut request = post(sandbox, chinaums::netpay::query::PATH, body);
+    let mut request = post(sandbox, PATH, body);
     request.headers_mut().insert(
         "authorization",
-        chinaums::auth::token::authorization_header(token)
+        chinaums::access_token::authorization_header(token)
             .parse()
             .unwrap(),
     );
