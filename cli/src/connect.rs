@@ -1,11 +1,14 @@
-//! Resolving where API commands go and as whom: flags, environment variables, or `--sandbox`.
+//! Running an API command: resolving [`ApiArgs`] (flags, environment variables, or
+//! `--sandbox`) into a client and a [`Merchant`], sending the operation, and rendering the
+//! answer. [`execute`] is all an API command calls.
 
-use chinaums::environment::redact_userinfo;
-use chinaums::{AuthScheme, Credentials};
+use chinaums::{AppId, Credentials, Merchant, Operation, redact_userinfo};
 use chinaums_sandbox::{DEMO_INST_MID, DEMO_MID, DEMO_TID, Sandbox};
+use serde::Serialize;
 
-use crate::args::{ConnectionArgs, MerchantArgs, Secret, check_app_id};
-use crate::exit::{Class, CliError};
+use crate::common::{ApiArgs, ENV, MerchantArgs, Setting};
+use crate::exit::{Class, CliError, describe};
+use crate::render::{self, Decision};
 
 /// A ready transport, and the sandbox it talks to when `--sandbox` was given (kept alive for
 /// as long as the command runs).
@@ -18,32 +21,40 @@ pub struct Connection {
     pub sandbox: Option<Sandbox>,
 }
 
-/// The merchant a request is made for, every field present.
-#[derive(Debug)]
-pub struct Merchant {
-    /// `mid`.
-    pub mid: String,
-    /// `tid`.
-    pub tid: String,
-    /// `instMid`.
-    pub inst_mid: String,
+/// Runs an API command: connects ([`connect`]), builds the operation for the merchant with
+/// `build`, sends it, and returns the answer to print: with `--json` the typed answer as JSON,
+/// else the summary ([`render::summary`]) with `decision` first.
+///
+/// Errors come in this order, each with its exit code: a bad `--env` (2); every missing
+/// setting at once (4); an appId the core refuses (4); a merchant field that breaks its rule
+/// (2); whatever `build` refuses; then what the call returns.
+pub fn execute<O>(
+    api: &ApiArgs,
+    build: impl FnOnce(&Merchant) -> Result<O, CliError>,
+    decision: impl FnOnce(&O::Response) -> Option<Decision>,
+) -> Result<String, CliError>
+where
+    O: Operation,
+    O::Response: Serialize,
+{
+    let (connection, merchant) = connect(api)?;
+    let operation = build(&merchant)?;
+    let answer = connection
+        .client
+        .execute(&operation)
+        .map_err(|e| describe(&e, &connection.base_url))?;
+    if api.json {
+        render::json(&answer)
+    } else {
+        render::summary(&answer, decision(&answer).as_ref())
+    }
 }
 
-fn present(value: Option<&str>) -> Option<&str> {
-    value.filter(|v| !v.is_empty())
-}
-
-/// Opens a connection: to an in-process sandbox with `sandbox`, else from the flags and
-/// environment variables. An invalid `--env` is a usage error (exit 2); every missing setting
-/// is named in one error (exit 4).
-pub fn connect(
-    args: &ConnectionArgs,
-    merchant: &MerchantArgs,
-    sandbox: bool,
-    auth: AuthScheme,
-) -> Result<(Connection, Merchant), CliError> {
+/// Opens a connection: to an in-process sandbox with `--sandbox`, else from the flags and
+/// environment variables; and checks the merchant.
+pub fn connect(api: &ApiArgs) -> Result<(Connection, Merchant), CliError> {
     let mut missing = Vec::new();
-    let (credentials, environment, running) = if sandbox {
+    let (credentials, environment, running) = if api.connection.sandbox {
         let running = Sandbox::builder()
             .seed_demo(true)
             .start()
@@ -55,75 +66,57 @@ pub fn connect(
         )
     } else {
         // Checked first: a malformed value is a usage error even when settings are missing.
-        let environment = args.environment()?;
-        let app_id = present(args.credentials.app_id.as_deref());
-        let app_key = present(args.credentials.app_key.as_ref().map(Secret::expose));
-        if app_id.is_none() {
-            missing.push(("--app-id", "CHINAUMS_APP_ID", "the appId"));
-        }
-        if app_key.is_none() {
-            missing.push(("--app-key", "CHINAUMS_APP_KEY", "the appKey"));
-        }
+        let environment = api.connection.environment()?;
+        let credentials = api.credentials.given(&mut missing);
         if environment.is_none() {
-            missing.push(("--env", "CHINAUMS_ENV", "production, test or a base URL"));
+            missing.push(ENV);
         }
-        let credentials = app_id
-            .zip(app_key)
-            .map(|(id, key)| Credentials::new(id, key));
+        let credentials = credentials.map(|(app_id, app_key)| Credentials::new(app_id, app_key));
         (credentials, environment, None)
     };
-
-    let pick = |value: Option<&String>, demo: &str| -> Option<String> {
-        match present(value.map(String::as_str)) {
-            Some(v) => Some(v.to_owned()),
-            None if sandbox => Some(demo.to_owned()),
-            None => None,
-        }
-    };
-    let mid = pick(merchant.mid.as_ref(), DEMO_MID);
-    let tid = pick(merchant.tid.as_ref(), DEMO_TID);
-    let inst_mid = pick(merchant.inst_mid.as_ref(), DEMO_INST_MID);
-    if mid.is_none() {
-        missing.push(("--mid", "CHINAUMS_MID", "the merchant number"));
-    }
-    if tid.is_none() {
-        missing.push(("--tid", "CHINAUMS_TID", "the terminal number"));
-    }
-    if inst_mid.is_none() {
-        missing.push(("--inst-mid", "CHINAUMS_INST_MID", "the business type"));
-    }
-    let (Some(credentials), Some(environment), Some(mid), Some(tid), Some(inst_mid)) =
-        (credentials, environment, mid, tid, inst_mid)
+    let demo = running
+        .is_some()
+        .then_some([DEMO_MID, DEMO_TID, DEMO_INST_MID]);
+    let fields = api.merchant.given(demo, &mut missing);
+    let (Some(credentials), Some(environment), Some(fields)) = (credentials, environment, fields)
     else {
         return Err(missing_error(&missing));
     };
-    if let Err(why) = check_app_id(credentials.app_id()) {
-        return Err(CliError::new(Class::Config, why).hint("fix --app-id (or CHINAUMS_APP_ID)"));
-    }
+    // The core's rule for an appId; refused as a configuration error (exit 4), as the core
+    // itself reports an unusable appId.
+    AppId::new(credentials.app_id()).map_err(|e| CliError {
+        class: Class::Config,
+        ..CliError::invalid(&e)
+    })?;
+    let merchant = MerchantArgs::merchant(fields).map_err(|e| CliError::invalid(&e))?;
 
     // The core refuses a base URL with a password; redacted all the same, as every URL shown.
     let base_url = redact_userinfo(environment.base_url()).into_owned();
     let core = chinaums::Client::builder(credentials, environment)
-        .auth(auth)
+        .auth(api.connection.auth())
         .build();
     let client = chinaums_ureq::Client::builder(core)
-        .with_timeout(args.timeout)
+        .with_transport(api.connection.transport())
         .build()
-        .map_err(|e| CliError::new(Class::Config, e.to_string()))?;
+        .map_err(|e| describe(&e, &base_url))?;
     Ok((
         Connection {
             client,
             base_url,
             sandbox: running,
         },
-        Merchant { mid, tid, inst_mid },
+        merchant,
     ))
 }
 
-fn missing_error(missing: &[(&str, &str, &str)]) -> CliError {
+/// Every missing setting, with its flag and variable, in one error (exit 4).
+pub fn missing_error(missing: &[Setting]) -> CliError {
     let mut message = String::from("missing settings; set each flag or its environment variable:");
-    for (flag, var, what) in missing {
-        message.push_str(&format!("\n  {flag:<11} or {var:<18} ({what})"));
+    for setting in missing {
+        message.push_str(&format!(
+            "\n  {:<11} or {:<18} ({})",
+            setting.flag, setting.var, setting.what
+        ));
     }
     CliError::new(Class::Config, message)
         .hint("or add --sandbox to try the command against a local sandbox with demo orders")

@@ -3,9 +3,10 @@
 use std::fmt;
 use std::process::ExitCode;
 
-use chinaums::{Delivery, Error, ErrorClass};
+use chinaums::{ConfigErrorKind, Delivery, Error, ErrorClass, InvalidField};
 use serde_json::Value;
 
+use crate::common::{APP_ID, APP_KEY, ENV, setting_for_field};
 use crate::redact;
 
 /// The process exit codes (documented in `--help` and the README).
@@ -144,6 +145,17 @@ impl CliError {
         CliError::new(Class::Usage, message)
     }
 
+    /// A field that breaks the core's rule (exit 2): ``invalid field `mid`: …``, with a hint
+    /// naming the flag and variable when the field comes from a shared group. A command adds
+    /// its own hint for its own flags.
+    pub fn invalid(field: &InvalidField) -> Self {
+        let error = CliError::usage(field.to_string());
+        match setting_for_field(field.field) {
+            Some(setting) => error.hint(format!("fix {}", setting.source())),
+            None => error,
+        }
+    }
+
     /// The exit code.
     pub fn exit(&self) -> Exit {
         self.class.exit()
@@ -202,18 +214,6 @@ pub fn exit_for(error: &Error) -> Exit {
     Class::of(error).exit()
 }
 
-/// Where an SDK field error comes from on the command line.
-fn flag_for_field(field: &str) -> Option<&'static str> {
-    Some(match field {
-        "mid" => "--mid (or CHINAUMS_MID)",
-        "tid" => "--tid (or CHINAUMS_TID)",
-        "instMid" => "--inst-mid (or CHINAUMS_INST_MID)",
-        "merOrderId" => "the <merOrderId> argument",
-        "msgId" => "--msg-id",
-        _ => return None,
-    })
-}
-
 /// Describes an SDK error for a user who called `base_url`, with its `errCode`, HTTP status and
 /// delivery for `--json`. Never includes secrets: the core's errors carry none.
 pub fn describe(error: &Error, base_url: &str) -> CliError {
@@ -232,11 +232,19 @@ fn explain(error: &Error, base_url: &str) -> CliError {
     let kind = Class::of(error);
     let class = error.class();
     match error {
-        Error::InvalidField(f) => {
-            let e = CliError::new(kind, f.to_string());
-            match flag_for_field(f.field) {
-                Some(flag) => e.hint(format!("fix {flag}")),
-                None => e,
+        Error::InvalidField(f) => CliError::invalid(f),
+        Error::Config(c) => {
+            let e = CliError::new(kind, error.to_string());
+            match c.kind {
+                ConfigErrorKind::BaseUrl | ConfigErrorKind::Path => {
+                    e.hint(format!("check {}", ENV.source()))
+                }
+                ConfigErrorKind::Credentials => e.hint(format!(
+                    "check {}/{} (or {}/{})",
+                    APP_ID.flag, APP_KEY.flag, APP_ID.var, APP_KEY.var
+                )),
+                ConfigErrorKind::Timeout => e.hint("check --timeout"),
+                _ => e,
             }
         }
         Error::Transport(t) => {
@@ -342,7 +350,10 @@ mod tests {
                 platform("INTERNAL_ERROR", StatusCode::OK),
                 Exit::OutcomeUnknown,
             ),
-            (Error::Config("x".into()), Exit::AuthConfig),
+            (
+                Error::config(ConfigErrorKind::BaseUrl, "x"),
+                Exit::AuthConfig,
+            ),
             (
                 TransportError::new(Delivery::NotSent, TransportErrorKind::Connect, "refused")
                     .into(),
@@ -464,5 +475,27 @@ mod tests {
             "{e}"
         );
         assert!(e.to_string().contains("--mid (or CHINAUMS_MID)"), "{e}");
+        let e = describe(&InvalidField::new("appId", "must not be empty").into(), "u");
+        assert_eq!(e.hint.as_deref(), Some("fix --app-id (or CHINAUMS_APP_ID)"));
+        let e = describe(&InvalidField::new("merOrderId", "x").into(), "u");
+        assert_eq!((e.class, e.hint), (Class::Usage, None));
+    }
+
+    #[test]
+    fn config_errors_are_told_apart_by_kind() {
+        let hint = |kind| describe(&Error::config(kind, "m"), "u").hint;
+        assert_eq!(
+            hint(ConfigErrorKind::BaseUrl).as_deref(),
+            Some("check --env (or CHINAUMS_ENV)")
+        );
+        assert!(hint(ConfigErrorKind::Credentials).is_some_and(|h| h.contains("--app-key")));
+        assert_eq!(
+            hint(ConfigErrorKind::Timeout).as_deref(),
+            Some("check --timeout")
+        );
+        assert_eq!(hint(ConfigErrorKind::Tls), None);
+        let e = describe(&Error::config(ConfigErrorKind::Tls, "no TLS"), "u");
+        assert_eq!((e.class, e.exit()), (Class::Config, Exit::AuthConfig));
+        assert!(e.message.contains("no TLS"), "{e}");
     }
 }

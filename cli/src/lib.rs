@@ -4,8 +4,18 @@
 //! OPEN-BODY-SIG header for a body step by step, and run the local sandbox gateway. See the
 //! README or `chinaums --help`.
 //!
-//! The binary is a thin wrapper around [`run`]; each command lives in its own module and
-//! returns either the text to print or a [`CliError`] that carries its exit code.
+//! The binary is a thin wrapper around [`run`]. The layout:
+//!
+//! - [`args`]: the root command line (`chinaums` and its subcommands) and the exit-code table;
+//! - [`commands`]: one file per command, with its own arguments, help and [`commands::Run`],
+//!   returning the text to print or a [`CliError`] that carries its exit code;
+//! - [`common`]: the argument groups the commands share (credentials, merchant, connection, and
+//!   [`common::ApiArgs`], all of them for an API command);
+//! - [`connect`]: how an API command turns those into a client, sends its operation
+//!   ([`connect::execute`]) and hands the answer to
+//! - [`render`]: any typed answer as a summary (each field it carries, amounts in yuan and fen,
+//!   the decision first) or as JSON;
+//! - [`exit`]: exit codes and the error type; [`redact`]: URL passwords kept out of all output.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -13,19 +23,18 @@ use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
-use clap::Parser;
-
 pub mod args;
+pub mod commands;
+pub mod common;
 pub mod connect;
 pub mod exit;
-pub mod query;
 pub mod redact;
-pub mod serve;
-pub mod sign;
+pub mod render;
 
 pub use exit::{Class, CliError, Exit};
 
-use args::{AuthArg, Cli, Command};
+use args::Cli;
+use clap::{CommandFactory, FromArgMatches};
 
 /// Parses `argv`, runs the command, prints its output or error, and returns the exit code.
 ///
@@ -37,8 +46,8 @@ where
     T: Into<OsString> + Clone,
 {
     let argv: Vec<OsString> = argv.into_iter().map(Into::into).collect();
-    let cli = match Cli::try_parse_from(&argv) {
-        Ok(cli) => cli,
+    let (mut cli, name) = match parse(&argv) {
+        Ok(parsed) => parsed,
         Err(e) => {
             // --help and --version come here too, with exit code 0.
             print_clap(&e);
@@ -48,8 +57,8 @@ where
             return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
         }
     };
-    let json = matches!(&cli.command, Command::Query(args) if args.json);
-    match dispatch(&cli).and_then(|out| print(&out)) {
+    let json = cli.command.json();
+    match dispatch(cli, &name).and_then(|out| print(&out)) {
         Ok(()) => Exit::Success.into(),
         Err(e) => {
             let _ = writeln!(std::io::stderr(), "{e}");
@@ -58,6 +67,29 @@ where
             }
             e.exit().into()
         }
+    }
+}
+
+/// The command line, and the subcommand's name (for messages).
+fn parse(argv: &[OsString]) -> Result<(Cli, String), clap::Error> {
+    let mut matches = Cli::command().try_get_matches_from(argv)?;
+    let name = matches.subcommand_name().unwrap_or_default().to_owned();
+    let cli = Cli::from_arg_matches_mut(&mut matches).map_err(|e| e.format(&mut Cli::command()))?;
+    Ok((cli, name))
+}
+
+/// The API commands (those with the shared API arguments), for messages: `` `query` ``,
+/// `` `query` and `refund` ``.
+fn api_commands() -> String {
+    let names: Vec<String> = Cli::command()
+        .get_subcommands()
+        .filter(|c| c.get_arguments().any(|a| a.get_id() == "sandbox"))
+        .map(|c| format!("`{}`", c.get_name()))
+        .collect();
+    match names.as_slice() {
+        [] => "API commands".to_owned(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
     }
 }
 
@@ -110,29 +142,29 @@ fn print_clap(e: &clap::Error) {
         .and_then(|()| out.flush());
 }
 
-fn dispatch(cli: &Cli) -> Result<String, CliError> {
-    // `--sandbox`/`--auth` before the subcommand are accepted for `query` only.
-    let query_only = |what: &str| {
-        CliError::usage(format!(
-            "{what} applies to `query` only, not to `{}`",
-            match cli.command {
-                Command::Sign(_) => "sign",
-                _ => "sandbox",
-            }
-        ))
-    };
-    match &cli.command {
-        Command::Query(args) => {
-            // Given on both sides of `query`, the one after it (the later one) wins.
-            let sandbox = cli.sandbox || args.sandbox;
-            let auth = args.auth.or(cli.auth).unwrap_or(AuthArg::BodySig).into();
-            query::run(args, sandbox, auth)
+/// Runs the command. `--sandbox`/`--auth` before the subcommand belong to an API command: they
+/// are moved into its arguments (given on both sides, the one after the subcommand wins), and
+/// refused by the others.
+fn dispatch(mut cli: Cli, name: &str) -> Result<String, CliError> {
+    let command = &mut cli.command;
+    match command.api() {
+        Some(api) => {
+            api.connection.sandbox |= cli.sandbox;
+            api.connection.auth = api.connection.auth.or(cli.auth);
         }
-        Command::Sign(_) | Command::Sandbox(_) if cli.sandbox => Err(query_only("--sandbox")),
-        Command::Sign(_) | Command::Sandbox(_) if cli.auth.is_some() => Err(query_only("--auth")),
-        Command::Sign(args) => sign::run(args),
-        Command::Sandbox(args) => serve::run(args).map(|()| String::new()),
+        None => {
+            for (given, flag) in [(cli.sandbox, "--sandbox"), (cli.auth.is_some(), "--auth")] {
+                if given {
+                    return Err(CliError::usage(format!(
+                        "{flag} applies to {} only, not to `{}`",
+                        api_commands(),
+                        name,
+                    )));
+                }
+            }
+        }
     }
+    command.run().run()
 }
 
 /// Writes `out` to stdout. A closed pipe (`chinaums … | head -1`) is not an error.

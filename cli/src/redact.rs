@@ -1,6 +1,6 @@
 //! Keeping URL passwords out of everything the command prints.
 //!
-//! Base URLs are redacted where they are formatted ([`chinaums::environment::redact_userinfo`]);
+//! Base URLs are redacted where they are formatted ([`chinaums::redact_userinfo`]);
 //! [`urls`] is the last line of defence for text the command does not compose itself (clap's
 //! messages and help, which repeat argument and environment values) and for every error.
 

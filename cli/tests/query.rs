@@ -7,8 +7,8 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use chinaums_sandbox::{
-    DEMO_INST_MID, DEMO_MID, DEMO_PAID_ORDER, DEMO_REFUNDED_ORDER, DEMO_TID, DEMO_UNPAID_ORDER,
-    Fault, Sandbox,
+    DEMO_CLOSED_ORDER, DEMO_INST_MID, DEMO_MID, DEMO_PAID_ORDER, DEMO_REFUNDED_ORDER, DEMO_TID,
+    DEMO_UNPAID_ORDER, Fault, Sandbox, endpoints,
 };
 use common::{chinaums, no_panic};
 use predicates::prelude::*;
@@ -86,6 +86,63 @@ fn sandbox_refunded_order() {
         .stdout(line("totalAmount", "8.80 yuan (880 fen)"))
         .stdout(line("refundAmount", "8.80 yuan (880 fen)"))
         .stdout(line("targetSys", "Alipay 2.0"));
+}
+
+/// The summary is the typed answer, whole: the status first, then one line for each field the
+/// `--json` answer carries (absent and empty ones left out), each amount in yuan and fen.
+#[test]
+fn the_summary_shows_each_field_the_answer_carries() {
+    for order in [
+        DEMO_PAID_ORDER,
+        DEMO_UNPAID_ORDER,
+        DEMO_REFUNDED_ORDER,
+        DEMO_CLOSED_ORDER,
+    ] {
+        let run = |json: bool| {
+            let mut cmd = chinaums();
+            cmd.args(["query", "--sandbox", order]);
+            if json {
+                cmd.arg("--json");
+            }
+            let out = cmd.output().unwrap();
+            assert_eq!(out.status.code(), Some(0), "{out:?}");
+            String::from_utf8(out.stdout).unwrap()
+        };
+        let json: Value = serde_json::from_str(&run(true)).unwrap();
+        let summary = run(false);
+        let lines: Vec<(&str, &str)> = summary
+            .lines()
+            .map(|l| {
+                let (name, value) = l.split_once(':').unwrap();
+                (name, value.trim_start())
+            })
+            .collect();
+        assert_eq!(lines[0].0, "status", "{summary}");
+        let carried: Vec<(&String, &Value)> = json
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter(|(_, v)| !v.is_null() && v.as_str() != Some(""))
+            .collect();
+        assert_eq!(lines.len(), carried.len(), "{summary}\n{json}");
+        for (name, value) in carried {
+            let (_, shown) = lines
+                .iter()
+                .find(|(n, _)| n == name)
+                .unwrap_or_else(|| panic!("{name} not shown:\n{summary}"));
+            match value {
+                // The answer's numbers are its amounts.
+                Value::Number(fen) => {
+                    assert!(
+                        shown.ends_with(&format!(" yuan ({fen} fen)")),
+                        "{name}: {shown}"
+                    )
+                }
+                Value::String(text) if name != "status" => assert_eq!(shown, text),
+                _ => {}
+            }
+        }
+    }
 }
 
 #[test]
@@ -225,6 +282,26 @@ fn a_bad_field_is_a_usage_error_naming_the_field() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("invalid field `merOrderId`"));
+}
+
+/// An appId the SDK's rule refuses (it could not go into the Authorization header) is a
+/// configuration error, found before anything is sent, with the flag to fix.
+#[test]
+fn a_malformed_app_id_is_refused_before_sending() {
+    let sandbox = Sandbox::start_demo().unwrap();
+    let key = sandbox.app_key().to_owned();
+    chinaums()
+        .args(["query", "--env", &sandbox.base_url(), "--app-id", "my app"])
+        .args(["--app-key", &key, "--mid", DEMO_MID, "--tid", DEMO_TID])
+        .args(["--inst-mid", DEMO_INST_MID, DEMO_PAID_ORDER])
+        .assert()
+        .code(4)
+        .stdout("")
+        .stderr(predicate::str::contains("invalid field `appId`"))
+        .stderr(predicate::str::contains("--app-id (or CHINAUMS_APP_ID)"))
+        .stderr(predicate::str::contains(key.as_str()).not())
+        .stderr(no_panic());
+    assert_eq!(sandbox.request_count() + sandbox.token_fetch_count(), 0);
 }
 
 #[test]
@@ -468,6 +545,85 @@ fn interrupt(child: &mut std::process::Child) -> std::process::ExitStatus {
     }
     let _ = child.kill();
     panic!("the sandbox did not stop on SIGINT");
+}
+
+/// The endpoints the banner lists are the sandbox's route table, each on its line with what it
+/// does; each one listed is served (answers other than 404), and a path not listed is not.
+#[cfg(unix)]
+#[test]
+fn sandbox_command_lists_every_endpoint_it_serves() {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_chinaums"))
+        .arg("sandbox")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut banner = Vec::new();
+    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        let done = line.contains("Ctrl-C to stop");
+        banner.push(line);
+        if done {
+            break;
+        }
+    }
+    let address = banner[0]
+        .strip_prefix("chinaums sandbox listening on http://")
+        .unwrap_or_else(|| panic!("{banner:?}"))
+        .to_owned();
+    let start = banner.iter().position(|l| l == "endpoints:").unwrap();
+    let listed: Vec<(String, String)> = banner[start + 1..banner.len() - 1]
+        .iter()
+        .map(|l| {
+            let mut words = l.split_whitespace();
+            let method = words.next().unwrap().to_owned();
+            let path = words.next().unwrap().to_owned();
+            (method, path)
+        })
+        .collect();
+    let table: Vec<(String, String)> = endpoints()
+        .iter()
+        .map(|e| (e.method.to_owned(), e.path.to_owned()))
+        .collect();
+    assert_eq!(listed, table, "{banner:#?}");
+    for endpoint in endpoints() {
+        assert!(
+            banner.iter().any(|l| l.ends_with(endpoint.what)),
+            "{endpoint}: {banner:#?}"
+        );
+    }
+    for (method, path) in &listed {
+        let status = http_status(&address, method, path);
+        assert_ne!(status, 404, "{method} {path} is listed but not served");
+    }
+    assert_eq!(
+        http_status(&address, "POST", "/v1/netpay/not-an-endpoint"),
+        404
+    );
+    assert_eq!(interrupt(&mut child).code(), Some(0));
+}
+
+/// The HTTP status the server at `address` answers to `method path` with an empty JSON body.
+#[cfg(unix)]
+fn http_status(address: &str, method: &str, path: &str) -> u16 {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\n\
+         Content-Length: 2\r\nConnection: close\r\n\r\n{{}}"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    answer
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("no status line in {answer:?}"))
 }
 
 /// A Ctrl-C right after the first line of output stops the sandbox cleanly (the handler is in

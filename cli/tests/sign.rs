@@ -2,7 +2,7 @@
 
 mod common;
 
-use chinaums::auth::body_sig;
+use chinaums::body_sig;
 use common::{chinaums, no_panic};
 use predicates::prelude::*;
 
@@ -141,7 +141,7 @@ fn without_timestamp_and_nonce_it_uses_now_and_a_fresh_nonce() {
     };
     let (a, b) = (run(), run());
     assert!(
-        chinaums::types::time::is_auth_timestamp(&a.timestamp),
+        chinaums::timestamps::is_auth_timestamp(&a.timestamp),
         "{a:?}"
     );
     assert_eq!(a.nonce.len(), 32);
@@ -190,6 +190,42 @@ fn a_bad_nonce_is_a_usage_error() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("--nonce"));
+}
+
+/// The appId and the nonce follow the SDK's rules (what an Authorization header can carry).
+#[test]
+fn a_malformed_app_id_or_nonce_is_a_usage_error() {
+    chinaums()
+        .args(["sign", "--app-id", "my app", "--app-key", APP_KEY])
+        .write_stdin(BODY)
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(predicate::str::contains("invalid field `appId`"))
+        .stderr(predicate::str::contains("--app-id"))
+        .stderr(predicate::str::contains(APP_KEY).not())
+        .stderr(no_panic());
+    for bad in ["", "a b", &"x".repeat(129)] {
+        chinaums()
+            .args(kat5_args())
+            .args(["--nonce", bad])
+            .write_stdin(BODY)
+            .assert()
+            .code(2)
+            .stdout("")
+            .stderr(predicate::str::contains("--nonce"))
+            .stderr(predicate::str::contains(
+                chinaums::Nonce::new(bad).unwrap_err().rule,
+            ))
+            .stderr(no_panic());
+    }
+    // The longest nonce the SDK accepts is accepted.
+    chinaums()
+        .args(kat5_args())
+        .args(["--nonce", &"x".repeat(body_sig::MAX_NONCE_LEN)])
+        .write_stdin(BODY)
+        .assert()
+        .success();
 }
 
 #[test]

@@ -1,13 +1,73 @@
 //! `chinaums sign`: the OPEN-BODY-SIG header for a body, with every intermediate value.
+//!
+//! Its own arguments, and the shared credentials group; the appId and nonce rules are the
+//! core's ([`AppId`], [`Nonce`]).
 
 use std::io::{IsTerminal, Read};
+use std::path::PathBuf;
 
-use chinaums::auth::body_sig;
-use chinaums::types::time::auth_timestamp;
-use chinaums::{Clock, NonceSource, RandomNonce, SystemClock};
+use chinaums::body_sig;
+use chinaums::timestamps::auth_timestamp;
+use chinaums::{AppId, Clock, Nonce, NonceSource, RandomNonce, SystemClock};
+use clap::Args;
 
-use crate::args::{Secret, SignArgs, check_app_id};
+use crate::commands::Run;
+use crate::common::{CredentialArgs, parse_auth_timestamp, parse_nonce};
 use crate::exit::{Class, CliError};
+
+/// `sign --help`, after the one-line summary.
+pub const LONG_ABOUT: &str = "\
+Print the OPEN-BODY-SIG Authorization header value the SDK would send for a body, to compare \
+with another implementation.
+
+The body is read from --body-file, or from stdin, and signed exactly as read (no trimming: a \
+trailing newline is part of the body). Without --timestamp and --nonce the current Beijing time \
+and a fresh random nonce are used. --verbose also prints every intermediate value, labelled:
+
+  bodyDigest   = lowercase_hex(SHA-256(body))
+  stringToSign = appId + timestamp + nonce + bodyDigest
+  signature    = Base64(HMAC-SHA256(appKey, stringToSign))";
+
+/// `sign --help`, at the end.
+pub const AFTER_LONG_HELP: &str = "\
+Examples:
+  printf '%s' '{\"mid\":\"898201612345678\"}' | chinaums sign --app-id my-app-id \\
+      --timestamp 20240101120000 --nonce 0123456789abcdef0123456789abcdef --verbose
+  CHINAUMS_APP_KEY=... chinaums sign --app-id my-app-id --body-file body.json
+
+Exit codes: 0 printed; 2 bad --timestamp/--nonce/--app-id or unreadable body file; 4 missing \
+appId or appKey.";
+
+/// `chinaums sign`.
+#[derive(Args, Debug)]
+pub struct SignArgs {
+    /// The timestamp, yyyyMMddHHmmss in Beijing time (default: now).
+    #[arg(long, value_name = "yyyyMMddHHmmss", value_parser = parse_auth_timestamp)]
+    pub timestamp: Option<String>,
+
+    /// The nonce: 1 to 128 printable ASCII characters without spaces, `"` or `,` (default: 32
+    /// random hex characters).
+    #[arg(long, value_name = "NONCE", value_parser = parse_nonce)]
+    pub nonce: Option<Nonce>,
+
+    /// Read the body from this file instead of stdin.
+    #[arg(long, value_name = "FILE")]
+    pub body_file: Option<PathBuf>,
+
+    /// Also print the body digest, the string to sign and the signature, labelled.
+    #[arg(long, short)]
+    pub verbose: bool,
+
+    /// `--app-id` and `--app-key`.
+    #[command(flatten)]
+    pub credentials: CredentialArgs,
+}
+
+impl Run for SignArgs {
+    fn run(&self) -> Result<String, CliError> {
+        run(self)
+    }
+}
 
 /// Everything `sign` needs once the inputs are resolved.
 pub struct SignInput<'a> {
@@ -25,36 +85,25 @@ pub struct SignInput<'a> {
 
 /// Resolves the inputs (reading the body from the file or stdin) and returns what to print.
 pub fn run(args: &SignArgs) -> Result<String, CliError> {
-    let app_id = args.credentials.app_id.as_deref().filter(|s| !s.is_empty());
-    let app_key = args
-        .credentials
-        .app_key
-        .as_ref()
-        .map(Secret::expose)
-        .filter(|s| !s.is_empty());
-    let (app_id, app_key) = match (app_id, app_key) {
-        (Some(id), Some(key)) => (id, key),
-        (id, key) => {
-            let mut missing = Vec::new();
-            if id.is_none() {
-                missing.push("--app-id or CHINAUMS_APP_ID");
-            }
-            if key.is_none() {
-                missing.push("--app-key or CHINAUMS_APP_KEY");
-            }
-            return Err(CliError::new(
-                Class::Config,
-                format!("missing credentials: set {}", missing.join(", and ")),
-            ));
-        }
+    let mut missing = Vec::new();
+    let Some((app_id, app_key)) = args.credentials.given(&mut missing) else {
+        let missing: Vec<String> = missing
+            .iter()
+            .map(|setting| format!("{} or {}", setting.flag, setting.var))
+            .collect();
+        return Err(CliError::new(
+            Class::Config,
+            format!("missing credentials: set {}", missing.join(", and ")),
+        ));
     };
-    check_app_id(app_id).map_err(CliError::usage)?;
+    // The core's rule for an appId; here a usage error (the input of a computation).
+    let app_id = AppId::new(app_id).map_err(|e| CliError::invalid(&e))?;
     let timestamp = match &args.timestamp {
         Some(t) => t.clone(),
         None => auth_timestamp(SystemClock.now()),
     };
     let nonce = match &args.nonce {
-        Some(n) => n.clone(),
+        Some(n) => n.as_str().to_owned(),
         None => RandomNonce
             .nonce()
             .map_err(|e| CliError::new(Class::Other, e.to_string()))?,
@@ -62,7 +111,7 @@ pub fn run(args: &SignArgs) -> Result<String, CliError> {
     let body = read_body(args)?;
     Ok(render(
         &SignInput {
-            app_id,
+            app_id: app_id.as_str(),
             app_key,
             timestamp: &timestamp,
             nonce: &nonce,

@@ -1,13 +1,60 @@
 //! `chinaums sandbox`: the sandbox gateway in the foreground until Ctrl-C.
+//!
+//! The banner lists the endpoints from the sandbox's own route table
+//! ([`chinaums_sandbox::endpoints`]), so it shows whatever the sandbox serves.
 
 use std::io::Write;
 
-use chinaums::environment::redact_userinfo;
-use chinaums_sandbox::{DEMO_INST_MID, DEMO_MID, DEMO_PAID_ORDER, DEMO_TID, Order, Sandbox};
+use chinaums::redact_userinfo;
+use chinaums_sandbox::{
+    DEMO_INST_MID, DEMO_MID, DEMO_PAID_ORDER, DEMO_TID, Order, Sandbox, endpoints,
+};
+use clap::Args;
 
-use crate::args::SandboxArgs;
+use crate::commands::Run;
+use crate::common::Secret;
 use crate::exit::{Class, CliError};
-use crate::query::amount;
+use crate::render::amount;
+
+/// `sandbox --help`, after the one-line summary.
+pub const LONG_ABOUT: &str = "\
+Run the local ChinaUMS gateway emulator in the foreground, with the demo orders, until Ctrl-C. \
+It prints its base URL, the credentials it accepts, the demo orders and the endpoints \
+it serves. It binds 127.0.0.1 only.";
+
+/// `sandbox --help`, at the end.
+pub const AFTER_LONG_HELP: &str = "\
+Examples:
+  chinaums sandbox --port 8080
+  chinaums query --env http://127.0.0.1:8080 --app-id chinaums-sandbox-app-id \\
+      --app-key chinaums-sandbox-app-key-not-a-secret --mid 898201612345678 \\
+      --tid 88880001 --inst-mid YUEDANDEFAULT 3194DEMOPAID0001";
+
+/// `chinaums sandbox`.
+#[derive(Args, Debug)]
+pub struct SandboxArgs {
+    /// The port on 127.0.0.1; 0 picks a free one.
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+
+    /// The appId the sandbox accepts (default: the sandbox's demo appId).
+    #[arg(long, value_name = "ID")]
+    pub app_id: Option<String>,
+
+    /// The appKey the sandbox accepts (default: the sandbox's demo appKey).
+    #[arg(long, value_name = "KEY")]
+    pub app_key: Option<Secret>,
+
+    /// Print one line per request received (never secrets).
+    #[arg(long)]
+    pub log: bool,
+}
+
+impl Run for SandboxArgs {
+    fn run(&self) -> Result<String, CliError> {
+        run(self).map(|()| String::new())
+    }
+}
 
 /// Starts the sandbox, prints how to use it, and waits for Ctrl-C.
 pub fn run(args: &SandboxArgs) -> Result<(), CliError> {
@@ -89,12 +136,32 @@ fn banner(sandbox: &Sandbox) -> String {
          \x20 export CHINAUMS_ENV={url} CHINAUMS_APP_ID={id} CHINAUMS_APP_KEY={key}\n\
          \x20 export CHINAUMS_MID={DEMO_MID} CHINAUMS_TID={DEMO_TID} CHINAUMS_INST_MID={DEMO_INST_MID}\n\
          \x20 chinaums query {DEMO_PAID_ORDER}\n\
-         \n\
-         endpoints: POST /v1/netpay/query, POST /v1/token/access. Ctrl-C to stop.\n",
+         \n",
         url = redact_userinfo(&sandbox.base_url()),
         id = sandbox.app_id(),
         key = shell_word(sandbox.app_key()),
     ));
+    s.push_str(&endpoint_list());
+    s.push_str("Ctrl-C to stop.\n");
+    s
+}
+
+/// `endpoints:` and one line per endpoint of the sandbox's route table: `POST /path`, aligned,
+/// then what it does.
+fn endpoint_list() -> String {
+    let routes: Vec<(String, &str)> = endpoints()
+        .iter()
+        .map(|e| (e.to_string(), e.what))
+        .collect();
+    let width = routes
+        .iter()
+        .map(|(route, _)| route.len())
+        .max()
+        .unwrap_or(0);
+    let mut s = String::from("endpoints:\n");
+    for (route, what) in routes {
+        s.push_str(&format!("  {route:<width$}  {what}\n"));
+    }
     s
 }
 
@@ -176,6 +243,28 @@ mod tests {
         assert!(b.contains(sandbox.app_key()), "{b}");
         for order in Order::demo_orders() {
             assert!(b.contains(&order.mer_order_id), "{b}");
+        }
+        assert!(b.ends_with("Ctrl-C to stop.\n"), "{b}");
+    }
+
+    /// Every route of the sandbox's table, on its own line, and the two the SDK calls.
+    #[test]
+    fn banner_lists_every_endpoint_of_the_route_table() {
+        let list = endpoint_list();
+        assert!(!endpoints().is_empty());
+        for endpoint in endpoints() {
+            let line = list
+                .lines()
+                .find(|l| l.trim_start().starts_with(&format!("{endpoint} ")))
+                .unwrap_or_else(|| panic!("{endpoint} not listed:\n{list}"));
+            assert!(line.ends_with(endpoint.what), "{line}");
+        }
+        assert_eq!(list.lines().count(), endpoints().len() + 1, "{list}");
+        for path in [chinaums_sandbox::QUERY_PATH, chinaums_sandbox::TOKEN_PATH] {
+            assert!(
+                list.contains(&format!("POST {path} ")),
+                "{path} not in\n{list}"
+            );
         }
     }
 }

@@ -1,0 +1,22 @@
+//! One file per command: its own arguments (the shared groups come from [`crate::common`]),
+//! its help text, and its [`Run`].
+
+pub mod query;
+pub mod sandbox;
+pub mod sign;
+
+use crate::common::ApiArgs;
+use crate::exit::CliError;
+
+/// A command, once its arguments are parsed.
+pub trait Run {
+    /// Runs the command and returns what to print on stdout.
+    fn run(&self) -> Result<String, CliError>;
+
+    /// The shared [`ApiArgs`] of an API command (one that calls the platform): such a command
+    /// also accepts `--sandbox` and `--auth` before its name, and prints an error as JSON with
+    /// `--json`. `None` for the others.
+    fn api(&mut self) -> Option<&mut ApiArgs> {
+        None
+    }
+}
