@@ -358,3 +358,64 @@ mod properties {
         }
     }
 }
+
+/// Every operation's answer parser, fed answers built from the after-sale vocabulary: none
+/// panics, and each gives its answer or a typed error.
+mod every_operation {
+    use super::*;
+    use chinaums::{Close, RefundQuery, SecureCancel, SecureComplete, SubOrdersConfirm};
+    use proptest::prelude::*;
+
+    fn parse_all(status: StatusCode, body: &[u8]) {
+        let client = fixed_client(Environment::Test);
+        let response = response(status, body.to_vec());
+        let _ = client
+            .parse::<chinaums::Refund>(&response)
+            .map_err(|e| e.class());
+        let _ = client
+            .parse::<RefundQuery>(&response)
+            .map_err(|e| e.class());
+        let _ = client.parse::<Close>(&response).map_err(|e| e.class());
+        let _ = client
+            .parse::<SecureComplete>(&response)
+            .map_err(|e| e.class());
+        let _ = client
+            .parse::<SecureCancel>(&response)
+            .map_err(|e| e.class());
+        let _ = client
+            .parse::<SubOrdersConfirm>(&response)
+            .map_err(|e| e.class());
+        let _ = client
+            .parse::<RawOperation>(&response)
+            .map_err(|e| e.class());
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1000))]
+
+        #[test]
+        fn arbitrary_bytes_never_panic(body in proptest::collection::vec(any::<u8>(), 0..256), status in 100u16..600) {
+            parse_all(StatusCode::from_u16(status).unwrap(), &body);
+        }
+
+        #[test]
+        fn json_shaped_answers_never_panic(
+            fields in proptest::collection::vec((
+                prop::sample::select(vec!["errCode", "refundStatus", "refundAmount", "status", "totalAmount", "secureStatus", "completedAmount", "platformAmount", "subOrders", "settleDate", "payTime"]),
+                prop_oneof![
+                    Just("\"SUCCESS\"".to_string()),
+                    Just("\"PROCESSING\"".to_string()),
+                    Just("\"\"".to_string()),
+                    Just("null".to_string()),
+                    any::<i64>().prop_map(|n| n.to_string()),
+                    any::<f64>().prop_map(|f| format!("{f:?}")),
+                    "\"[0-9]{0,25}\"",
+                    Just("[{\"mid\":1}]".to_string()),
+                ],
+            ), 0..8),
+        ) {
+            let body = format!("{{{}}}", fields.iter().map(|(k, v)| format!("\"{k}\":{v}")).collect::<Vec<_>>().join(","));
+            parse_all(StatusCode::OK, body.as_bytes());
+        }
+    }
+}
