@@ -1,32 +1,33 @@
 //! The order book: every order the sandbox knows, and the only place its state changes.
 //!
-//! Endpoints never edit an [`Order`] directly: they ask for a transition (pay, refund, close)
-//! and get the new state or the reason the platform would refuse it, so that every endpoint
-//! agrees on what is legal.
+//! Endpoints never edit an [`Order`] directly: they ask for a transition (pay, refund, close,
+//! complete or cancel a guarantee, confirm a split) and get the new state or the reason the
+//! platform would refuse it ([`Refusal`], which also says which `errCode` that is), so that
+//! every endpoint agrees on what is legal.
+//!
+//! The platform documents the codes, not which case gets which; where it does not say, the
+//! choice is made here, once:
+//!
+//! - a request whose fields are fine but which the order's state does not allow (not paid,
+//!   closed, over what is left, guaranteed, not split, already confirmed or completed) is
+//!   `OPERATION_NOT_ALLOWED`: the same request could have been valid on the order a moment
+//!   earlier, so it is not malformed, and retrying it will not help;
+//! - a request that could never be valid for this order (shares that do not add up to it, a
+//!   sub-merchant it does not have, an amount of zero) is `BAD_REQUEST`, naming the field;
+//! - a second cancel of a guarantee is `HAS_CANCELLED`, the documented code;
+//! - an order that does not exist, or a refund it does not have, is `NO_ORDER`.
 
 use std::collections::HashMap;
+use std::fmt;
 
-use chinaums::{Fen, TradeStatus};
+use chinaums::{Fen, RefundStatus, SecureStatus, SubOrder, TradeStatus};
 
-use crate::Order;
+use crate::order::{Guarantee, Order, OrderKind, RefundRecord, Split};
 
 /// Orders by `mid` + `merOrderId`, with the refunds made on each.
 #[derive(Debug, Default)]
 pub(crate) struct Book {
-    entries: HashMap<(String, String), Entry>,
-}
-
-#[derive(Debug)]
-struct Entry {
-    order: Order,
-    refunds: Vec<Refund>,
-}
-
-/// One refund of an order, by the merchant's `refundOrderId`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Refund {
-    pub refund_order_id: String,
-    pub amount: Fen,
+    orders: HashMap<(String, String), Order>,
 }
 
 /// Why a transition is refused.
@@ -34,22 +35,141 @@ pub(crate) struct Refund {
 pub(crate) enum Refusal {
     /// No order with this `mid` and `merOrderId`.
     NoOrder,
+    /// The order has no refund with this `refundOrderId` (or no refund at all).
+    NoRefund,
     /// The order is not in a state this transition starts from.
     WrongState(TradeStatus),
-    /// A refund of nothing.
-    ZeroAmount,
+    /// An amount of nothing, in this field.
+    ZeroAmount(&'static str),
     /// A refund larger than what is left to refund.
-    OverRefund { remaining: Fen },
-    /// A `refundOrderId` already used for another amount.
-    RefundIdReused,
+    OverRefund {
+        /// What is left to refund.
+        remaining: Fen,
+    },
+    /// A guaranteed payment: complete or cancel the guarantee instead of refunding it.
+    Guaranteed,
+    /// `secure-complete` or `secure-cancel` on an order that is not guaranteed.
+    NotGuaranteed,
+    /// The guarantee was cancelled: nothing left to complete.
+    GuaranteeCancelled,
+    /// The guarantee was cancelled already: a second cancel.
+    HasCancelled,
+    /// The guarantee was completed already (in part or in full); it is completed once.
+    GuaranteeSettled(SecureStatus),
+    /// `completedAmount` over what was paid.
+    OverComplete {
+        /// What was paid.
+        paid: Fen,
+    },
+    /// `sub-orders-confirm` on an order that is not split.
+    NotSplit,
+    /// The confirmed shares do not add up to the order's amount.
+    SharesMismatch {
+        /// The order's amount.
+        total: Fen,
+        /// What the shares add up to.
+        sum: Fen,
+    },
+    /// The amounts in the request overflow when added up.
+    Overflow(&'static str),
+    /// A sub-merchant the split order does not have.
+    UnknownSubMerchant(String),
+    /// The same sub-merchant twice in one confirmation.
+    DuplicateSubMerchant(String),
+    /// This sub-order was confirmed already.
+    AlreadyConfirmed(String),
+}
+
+impl Refusal {
+    /// The `errCode` the sandbox answers; the choices are explained at the top of this module.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Refusal::NoOrder | Refusal::NoRefund => "NO_ORDER",
+            Refusal::ZeroAmount(_)
+            | Refusal::SharesMismatch { .. }
+            | Refusal::Overflow(_)
+            | Refusal::UnknownSubMerchant(_)
+            | Refusal::DuplicateSubMerchant(_) => "BAD_REQUEST",
+            Refusal::HasCancelled => "HAS_CANCELLED",
+            Refusal::WrongState(_)
+            | Refusal::OverRefund { .. }
+            | Refusal::Guaranteed
+            | Refusal::NotGuaranteed
+            | Refusal::GuaranteeCancelled
+            | Refusal::GuaranteeSettled(_)
+            | Refusal::OverComplete { .. }
+            | Refusal::NotSplit
+            | Refusal::AlreadyConfirmed(_) => "OPERATION_NOT_ALLOWED",
+        }
+    }
+}
+
+/// The `errMsg`: the platform's kind of Chinese text, then what exactly was wrong (for
+/// `BAD_REQUEST`, `"<field>: <rule>"`).
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Refusal::NoOrder => f.write_str("订单不存在"),
+            Refusal::NoRefund => f.write_str("退款订单不存在: the order has no such refund"),
+            Refusal::WrongState(status) => write!(
+                f,
+                "当前订单状态不允许此操作: the order is {} ({})",
+                status.as_str(),
+                status.describe()
+            ),
+            Refusal::ZeroAmount(field) => write!(f, "{field}: must be more than zero"),
+            Refusal::OverRefund { remaining } => write!(
+                f,
+                "退款金额超过可退金额: only {} fen is left to refund",
+                remaining.get()
+            ),
+            Refusal::Guaranteed => f.write_str(
+                "担保交易不能直接退款: a guaranteed payment is completed or cancelled, not refunded",
+            ),
+            Refusal::NotGuaranteed => f.write_str("非担保交易: the order is not guaranteed"),
+            Refusal::GuaranteeCancelled => {
+                f.write_str("担保交易已撤销: the guarantee was cancelled")
+            }
+            Refusal::HasCancelled => f.write_str("担保交易已撤销: cancelled already"),
+            Refusal::GuaranteeSettled(status) => write!(
+                f,
+                "担保交易已完成: the guarantee is {} already",
+                status.as_str()
+            ),
+            Refusal::OverComplete { paid } => write!(
+                f,
+                "担保完成金额超过订单金额: only {} fen was paid",
+                paid.get()
+            ),
+            Refusal::NotSplit => f.write_str("非分账订单: the order is not split"),
+            Refusal::SharesMismatch { total, sum } => write!(
+                f,
+                "subOrders: must add up to the order's amount with platformAmount ({} fen), got {} fen",
+                total.get(),
+                sum.get()
+            ),
+            Refusal::Overflow(field) => write!(f, "{field}: the amounts overflow"),
+            Refusal::UnknownSubMerchant(mid) => {
+                write!(f, "subOrders: {mid} is not a sub-merchant of this order")
+            }
+            Refusal::DuplicateSubMerchant(mid) => {
+                write!(f, "subOrders: {mid} is named twice")
+            }
+            Refusal::AlreadyConfirmed(mid) => write!(
+                f,
+                "子订单已确认: the sub-order of {mid} was confirmed already"
+            ),
+        }
+    }
 }
 
 /// Where a refund left the order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Refunded {
     pub order: Order,
-    pub refund: Refund,
-    /// The same `refundOrderId` and amount again: the existing refund, nothing refunded twice.
+    pub refund: RefundRecord,
+    /// The `refundOrderId` was used before: this is the existing refund, nothing was refunded
+    /// again (whatever amount the repeat asked for).
     pub repeated: bool,
 }
 
@@ -57,159 +177,331 @@ fn key(mid: &str, mer_order_id: &str) -> (String, String) {
     (mid.to_owned(), mer_order_id.to_owned())
 }
 
-// The transitions are for the refund and close endpoints (and the cashier's payment); until
-// they land only the unit tests use them.
-#[cfg_attr(
-    not(test),
-    expect(dead_code, reason = "used by the refund, close and payment endpoints")
-)]
+/// What is left to refund: the amount, less what was refunded and what refunds still being
+/// processed hold. Zero when an order was set up with more refunded than paid.
+fn remaining(order: &Order) -> Option<Fen> {
+    let pending = order
+        .refunds
+        .iter()
+        .filter(|r| r.status != RefundStatus::Success)
+        .try_fold(Fen::ZERO, |sum, r| sum.checked_add(r.amount))?;
+    let held = order
+        .refund_amount
+        .unwrap_or(Fen::ZERO)
+        .checked_add(pending)?;
+    Some(order.total_amount.checked_sub(held).unwrap_or(Fen::ZERO))
+}
+
+/// Adds `amount` to what went back to the payer; the order is then `TRADE_REFUND`.
+fn give_back(order: &mut Order, amount: Fen) -> Result<(), Refusal> {
+    let refunded = order
+        .refund_amount
+        .unwrap_or(Fen::ZERO)
+        .checked_add(amount)
+        .ok_or(Refusal::Overflow("refundAmount"))?;
+    order.refund_amount = Some(refunded);
+    order.status = TradeStatus::TradeRefund;
+    Ok(())
+}
+
 impl Book {
-    /// Adds `order`, replacing (and forgetting the refunds of) any with the same key.
+    /// Adds `order`, replacing any with the same key (and its refunds).
     pub fn insert(&mut self, order: Order) {
-        let key = key(&order.mid, &order.mer_order_id);
-        self.entries.insert(
-            key,
-            Entry {
-                order,
-                refunds: Vec::new(),
-            },
-        );
+        self.orders
+            .insert(key(&order.mid, &order.mer_order_id), order);
     }
 
     pub fn get(&self, mid: &str, mer_order_id: &str) -> Option<&Order> {
-        self.entries.get(&key(mid, mer_order_id)).map(|e| &e.order)
+        self.orders.get(&key(mid, mer_order_id))
     }
 
     pub fn remove(&mut self, mid: &str, mer_order_id: &str) -> Option<Order> {
-        self.entries
-            .remove(&key(mid, mer_order_id))
-            .map(|e| e.order)
+        self.orders.remove(&key(mid, mer_order_id))
     }
 
-    fn entry(&mut self, mid: &str, mer_order_id: &str) -> Result<&mut Entry, Refusal> {
-        self.entries
+    fn order(&mut self, mid: &str, mer_order_id: &str) -> Result<&mut Order, Refusal> {
+        self.orders
             .get_mut(&key(mid, mer_order_id))
             .ok_or(Refusal::NoOrder)
     }
 
     /// The buyer paid: `NEW_ORDER` or `WAIT_BUYER_PAY` → `TRADE_SUCCESS`.
+    #[cfg_attr(
+        not(test),
+        expect(dead_code, reason = "for the cashier's payment endpoint")
+    )]
     pub fn pay(
         &mut self,
         mid: &str,
         mer_order_id: &str,
         pay_time: String,
     ) -> Result<Order, Refusal> {
-        let entry = self.entry(mid, mer_order_id)?;
-        match entry.order.status {
+        let order = self.order(mid, mer_order_id)?;
+        match order.status {
             TradeStatus::NewOrder | TradeStatus::WaitBuyerPay => {
-                entry.order.status = TradeStatus::TradeSuccess;
-                entry.order.pay_time = Some(pay_time);
-                Ok(entry.order.clone())
+                order.status = TradeStatus::TradeSuccess;
+                order.pay_time = Some(pay_time);
+                Ok(order.clone())
             }
             ref other => Err(Refusal::WrongState(other.clone())),
         }
     }
 
-    /// Refunds `amount` of a paid order, in part or in full: the order becomes
-    /// `TRADE_REFUND` and its `refundAmount` grows. The same `refundOrderId` with the same
-    /// amount again returns the existing refund (the platform's idempotency).
+    /// Refunds `amount` of a paid order, in part or in full, as refund `refund_order_id`.
+    ///
+    /// - The same `refundOrderId` again returns the existing refund, as it stands (amount and
+    ///   status), whatever amount the repeat asks for: nothing is refunded twice (the
+    ///   platform's idempotency). A client that compares the answer's `refundAmount` with what
+    ///   it sent sees the difference.
+    /// - Only a paid order (`TRADE_SUCCESS`, or `TRADE_REFUND` with something left) is
+    ///   refunded, never a guaranteed one, and never more than what is left.
+    /// - Settled (`pending` false): `refundAmount` grows and the order reports `TRADE_REFUND`,
+    ///   after a partial refund too (the platform's "paid, then partly or fully refunded";
+    ///   `refundAmount` tells how much). Pending: recorded as `PROCESSING`, holding its amount,
+    ///   the order unchanged until [`Book::query_refund`] settles it.
     pub fn refund(
         &mut self,
         mid: &str,
         mer_order_id: &str,
         refund_order_id: &str,
         amount: Fen,
+        pending: bool,
     ) -> Result<Refunded, Refusal> {
-        let entry = self.entry(mid, mer_order_id)?;
-        if let Some(existing) = entry
-            .refunds
-            .iter()
-            .find(|r| r.refund_order_id == refund_order_id)
-        {
-            return if existing.amount == amount {
-                Ok(Refunded {
-                    order: entry.order.clone(),
-                    refund: existing.clone(),
-                    repeated: true,
-                })
-            } else {
-                Err(Refusal::RefundIdReused)
-            };
+        let order = self.order(mid, mer_order_id)?;
+        if let Some(existing) = order.refund(refund_order_id) {
+            return Ok(Refunded {
+                refund: existing.clone(),
+                order: order.clone(),
+                repeated: true,
+            });
+        }
+        if matches!(order.kind, OrderKind::Guaranteed(_)) {
+            return Err(Refusal::Guaranteed);
         }
         if !matches!(
-            entry.order.status,
+            order.status,
             TradeStatus::TradeSuccess | TradeStatus::TradeRefund
         ) {
-            return Err(Refusal::WrongState(entry.order.status.clone()));
+            return Err(Refusal::WrongState(order.status.clone()));
         }
         if amount == Fen::ZERO {
-            return Err(Refusal::ZeroAmount);
+            return Err(Refusal::ZeroAmount("refundAmount"));
         }
-        let refunded = entry.order.refund_amount.unwrap_or(Fen::ZERO);
-        let remaining = Fen(entry
-            .order
-            .total_amount
-            .get()
-            .saturating_sub(refunded.get()));
-        if amount.get() > remaining.get() {
+        let remaining = remaining(order).ok_or(Refusal::Overflow("refundAmount"))?;
+        if amount > remaining {
             return Err(Refusal::OverRefund { remaining });
         }
-        let refund = Refund {
+        let refund = RefundRecord {
             refund_order_id: refund_order_id.to_owned(),
             amount,
+            status: if pending {
+                RefundStatus::Processing
+            } else {
+                RefundStatus::Success
+            },
         };
-        entry.refunds.push(refund.clone());
-        entry.order.refund_amount = Some(Fen(refunded.get() + amount.get()));
-        entry.order.status = TradeStatus::TradeRefund;
+        if !pending {
+            give_back(order, amount)?;
+        }
+        order.refunds.push(refund.clone());
         Ok(Refunded {
-            order: entry.order.clone(),
+            order: order.clone(),
             refund,
             repeated: false,
         })
     }
 
-    /// The refunds made on an order through [`Book::refund`], oldest first.
-    pub fn refunds(&self, mid: &str, mer_order_id: &str) -> Option<&[Refund]> {
-        self.entries
-            .get(&key(mid, mer_order_id))
-            .map(|e| e.refunds.as_slice())
+    /// The refund `refund_order_id` of an order, or its latest refund without one; a refund
+    /// still `PROCESSING` settles now (`SUCCESS`, counted in `refundAmount`, the order
+    /// `TRADE_REFUND`). `NO_ORDER` when the order has no such refund.
+    pub fn query_refund(
+        &mut self,
+        mid: &str,
+        mer_order_id: &str,
+        refund_order_id: Option<&str>,
+    ) -> Result<(Order, RefundRecord), Refusal> {
+        let order = self.order(mid, mer_order_id)?;
+        let index = match refund_order_id {
+            Some(id) => order.refunds.iter().position(|r| r.refund_order_id == id),
+            None => order.refunds.len().checked_sub(1),
+        }
+        .ok_or(Refusal::NoRefund)?;
+        let amount = order.refunds[index].amount;
+        if order.refunds[index].status != RefundStatus::Success {
+            give_back(order, amount)?;
+            order.refunds[index].status = RefundStatus::Success;
+        }
+        Ok((order.clone(), order.refunds[index].clone()))
     }
 
     /// Closes an unpaid order: `NEW_ORDER` or `WAIT_BUYER_PAY` → `TRADE_CLOSED`. A paid,
     /// refunded or already closed order cannot be closed.
     pub fn close(&mut self, mid: &str, mer_order_id: &str) -> Result<Order, Refusal> {
-        let entry = self.entry(mid, mer_order_id)?;
-        match entry.order.status {
+        let order = self.order(mid, mer_order_id)?;
+        match order.status {
             TradeStatus::NewOrder | TradeStatus::WaitBuyerPay => {
-                entry.order.status = TradeStatus::TradeClosed;
-                Ok(entry.order.clone())
+                order.status = TradeStatus::TradeClosed;
+                Ok(order.clone())
             }
             ref other => Err(Refusal::WrongState(other.clone())),
         }
+    }
+
+    /// The guarantee of a paid guaranteed order, if it may still be completed or cancelled.
+    fn open_guarantee(order: &mut Order, cancel: bool) -> Result<&mut Guarantee, Refusal> {
+        let paid = order.status == TradeStatus::TradeSuccess;
+        let OrderKind::Guaranteed(guarantee) = &mut order.kind else {
+            return Err(Refusal::NotGuaranteed);
+        };
+        match &guarantee.status {
+            SecureStatus::Uncompleted if paid => Ok(guarantee),
+            SecureStatus::Uncompleted => Err(Refusal::WrongState(order.status.clone())),
+            SecureStatus::Canceled if cancel => Err(Refusal::HasCancelled),
+            SecureStatus::Canceled => Err(Refusal::GuaranteeCancelled),
+            other => Err(Refusal::GuaranteeSettled(other.clone())),
+        }
+    }
+
+    /// Releases `amount` of a paid guaranteed order to the merchant: all of it
+    /// (`ALL_COMPLETED`) or part (`PARTLY_COMPLETED`: the rest goes back to the payer, so the
+    /// order then reports `TRADE_REFUND` with that `refundAmount`). Completed once; never
+    /// after a cancel, never more than was paid.
+    pub fn secure_complete(
+        &mut self,
+        mid: &str,
+        mer_order_id: &str,
+        amount: Fen,
+    ) -> Result<Order, Refusal> {
+        let order = self.order(mid, mer_order_id)?;
+        let paid = order.total_amount;
+        let guarantee = Self::open_guarantee(order, false)?;
+        if amount == Fen::ZERO {
+            return Err(Refusal::ZeroAmount("completedAmount"));
+        }
+        let back = paid
+            .checked_sub(amount)
+            .ok_or(Refusal::OverComplete { paid })?;
+        guarantee.completed_amount = amount;
+        guarantee.status = if back == Fen::ZERO {
+            SecureStatus::AllCompleted
+        } else {
+            SecureStatus::PartlyCompleted
+        };
+        if back != Fen::ZERO {
+            give_back(order, back)?;
+        }
+        Ok(order.clone())
+    }
+
+    /// Gives a paid guaranteed payment back to the payer: `CANCELED`, the whole amount in
+    /// `refundAmount`, the order `TRADE_REFUND`. A second cancel is `HAS_CANCELLED`; a
+    /// completed guarantee cannot be cancelled.
+    pub fn secure_cancel(&mut self, mid: &str, mer_order_id: &str) -> Result<Order, Refusal> {
+        let order = self.order(mid, mer_order_id)?;
+        let paid = order.total_amount;
+        let guarantee = Self::open_guarantee(order, true)?;
+        guarantee.status = SecureStatus::Canceled;
+        give_back(order, paid)?;
+        Ok(order.clone())
+    }
+
+    /// Confirms the shares of a paid split order: `platform` and `sub_orders` must add up to
+    /// the order's amount and name only its sub-merchants, each once; a sub-order confirmed
+    /// already cannot be confirmed again. The confirmed amounts replace the planned ones. All
+    /// or nothing: a refused confirmation changes nothing.
+    pub fn confirm_split(
+        &mut self,
+        mid: &str,
+        mer_order_id: &str,
+        platform: Fen,
+        sub_orders: &[SubOrder],
+    ) -> Result<Order, Refusal> {
+        let order = self.order(mid, mer_order_id)?;
+        let total = order.total_amount;
+        let OrderKind::Split(split) = &mut order.kind else {
+            return Err(Refusal::NotSplit);
+        };
+        if order.status != TradeStatus::TradeSuccess {
+            return Err(Refusal::WrongState(order.status.clone()));
+        }
+        let sum = sub_orders
+            .iter()
+            .try_fold(platform, |sum, s| sum.checked_add(s.total_amount))
+            .ok_or(Refusal::Overflow("subOrders"))?;
+        if sum != total {
+            return Err(Refusal::SharesMismatch { total, sum });
+        }
+        let mut shares = Vec::with_capacity(sub_orders.len());
+        for sub in sub_orders {
+            let mid = sub.mid.as_str();
+            let index = split
+                .sub_orders
+                .iter()
+                .position(|s| s.mid == mid)
+                .ok_or_else(|| Refusal::UnknownSubMerchant(mid.to_owned()))?;
+            if shares.contains(&index) {
+                return Err(Refusal::DuplicateSubMerchant(mid.to_owned()));
+            }
+            shares.push(index);
+        }
+        if let Some(done) = shares.iter().find(|&&i| split.sub_orders[i].confirmed) {
+            return Err(Refusal::AlreadyConfirmed(
+                split.sub_orders[*done].mid.clone(),
+            ));
+        }
+        let Split {
+            platform_amount,
+            sub_orders: planned,
+        } = split;
+        *platform_amount = platform;
+        for (sub, index) in sub_orders.iter().zip(shares) {
+            let share = &mut planned[index];
+            share.amount = sub.total_amount;
+            share.confirmed = true;
+            if let Some(id) = &sub.mer_order_id {
+                share.mer_order_id = Some(id.to_string());
+            }
+        }
+        Ok(order.clone())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::DEMO_MID;
+    use crate::order::SplitShare;
+    use crate::{DEMO_MID, DEMO_SUB_MID};
+
+    const ID: &str = "3194TEST0001";
+
+    fn book_of(order: Order) -> Book {
+        let mut book = Book::default();
+        book.insert(order);
+        book
+    }
 
     fn book_with(status: TradeStatus, total: u64) -> Book {
-        let mut book = Book::default();
-        book.insert(Order::new("3194TEST0001", Fen(total), status));
-        book
+        book_of(Order::new(ID, Fen(total), status))
+    }
+
+    fn order(book: &Book) -> &Order {
+        book.get(DEMO_MID, ID).unwrap()
+    }
+
+    fn refund(book: &mut Book, refund_id: &str, fen: u64) -> Result<Refunded, Refusal> {
+        book.refund(DEMO_MID, ID, refund_id, Fen(fen), false)
     }
 
     #[test]
     fn an_unpaid_order_is_paid_once() {
         let mut book = book_with(TradeStatus::WaitBuyerPay, 100);
         let paid = book
-            .pay(DEMO_MID, "3194TEST0001", "2024-01-01 12:00:00".into())
+            .pay(DEMO_MID, ID, "2024-01-01 12:00:00".into())
             .unwrap();
         assert_eq!(paid.status, TradeStatus::TradeSuccess);
         assert_eq!(paid.pay_time.as_deref(), Some("2024-01-01 12:00:00"));
         assert_eq!(
-            book.pay(DEMO_MID, "3194TEST0001", "later".into()),
+            book.pay(DEMO_MID, ID, "later".into()),
             Err(Refusal::WrongState(TradeStatus::TradeSuccess))
         );
         assert_eq!(
@@ -221,62 +513,70 @@ mod tests {
     #[test]
     fn partial_refunds_add_up_to_the_total_and_no_further() {
         let mut book = book_with(TradeStatus::TradeSuccess, 1000);
-        let first = book
-            .refund(DEMO_MID, "3194TEST0001", "3194REF00001", Fen(300))
-            .unwrap();
-        assert_eq!(first.order.status, TradeStatus::TradeRefund);
+        let first = refund(&mut book, "3194REF00001", 300).unwrap();
+        assert_eq!(
+            first.order.status,
+            TradeStatus::TradeRefund,
+            "partly refunded reports TRADE_REFUND"
+        );
         assert_eq!(first.order.refund_amount, Some(Fen(300)));
+        assert_eq!(first.refund.status, RefundStatus::Success);
         assert!(!first.repeated);
-        let second = book
-            .refund(DEMO_MID, "3194TEST0001", "3194REF00002", Fen(700))
-            .unwrap();
+        let second = refund(&mut book, "3194REF00002", 700).unwrap();
         assert_eq!(second.order.refund_amount, Some(Fen(1000)));
+        assert_eq!(second.order.status, TradeStatus::TradeRefund);
+        let over = refund(&mut book, "3194REF00003", 1).unwrap_err();
         assert_eq!(
-            book.refund(DEMO_MID, "3194TEST0001", "3194REF00003", Fen(1)),
-            Err(Refusal::OverRefund {
+            over,
+            Refusal::OverRefund {
                 remaining: Fen::ZERO
-            })
+            }
         );
-        assert_eq!(book.refunds(DEMO_MID, "3194TEST0001").unwrap().len(), 2);
+        assert_eq!(over.code(), "OPERATION_NOT_ALLOWED");
+        assert_eq!(order(&book).refunds.len(), 2);
     }
 
     #[test]
-    fn a_refund_over_the_remainder_or_of_nothing_is_refused() {
+    fn a_refund_over_the_remainder_or_of_nothing_is_refused_and_changes_nothing() {
         let mut book = book_with(TradeStatus::TradeSuccess, 500);
+        refund(&mut book, "3194REF00001", 100).unwrap();
         assert_eq!(
-            book.refund(DEMO_MID, "3194TEST0001", "3194REF00001", Fen(501)),
+            refund(&mut book, "3194REF00002", 401),
             Err(Refusal::OverRefund {
-                remaining: Fen(500)
+                remaining: Fen(400)
             })
         );
+        let zero = refund(&mut book, "3194REF00002", 0).unwrap_err();
+        assert_eq!(zero, Refusal::ZeroAmount("refundAmount"));
         assert_eq!(
-            book.refund(DEMO_MID, "3194TEST0001", "3194REF00001", Fen::ZERO),
-            Err(Refusal::ZeroAmount)
+            (zero.code(), zero.to_string().as_str()),
+            ("BAD_REQUEST", "refundAmount: must be more than zero")
         );
-        // Nothing changed.
-        let order = book.get(DEMO_MID, "3194TEST0001").unwrap();
-        assert_eq!(order.status, TradeStatus::TradeSuccess);
-        assert_eq!(order.refund_amount, None);
+        assert_eq!(order(&book).refund_amount, Some(Fen(100)));
+        assert_eq!(order(&book).refunds.len(), 1);
+        // The refused id was not taken: it can still be used for a valid amount.
+        assert!(!refund(&mut book, "3194REF00002", 400).unwrap().repeated);
     }
 
     #[test]
-    fn the_same_refund_id_returns_the_existing_refund() {
+    fn the_same_refund_id_returns_the_existing_refund_whatever_the_amount() {
         let mut book = book_with(TradeStatus::TradeSuccess, 500);
-        book.refund(DEMO_MID, "3194TEST0001", "3194REF00001", Fen(200))
-            .unwrap();
-        let again = book
-            .refund(DEMO_MID, "3194TEST0001", "3194REF00001", Fen(200))
-            .unwrap();
+        refund(&mut book, "3194REF00001", 200).unwrap();
+        let again = refund(&mut book, "3194REF00001", 200).unwrap();
         assert!(again.repeated);
+        assert_eq!(again.refund.amount, Fen(200));
+        assert_eq!(again.order.refund_amount, Some(Fen(200)), "not twice");
+        let other_amount = refund(&mut book, "3194REF00001", 100).unwrap();
+        assert!(other_amount.repeated);
         assert_eq!(
-            again.order.refund_amount,
-            Some(Fen(200)),
-            "not refunded twice"
+            other_amount.refund.amount,
+            Fen(200),
+            "the existing refund's amount, not the repeat's"
         );
-        assert_eq!(
-            book.refund(DEMO_MID, "3194TEST0001", "3194REF00001", Fen(100)),
-            Err(Refusal::RefundIdReused)
-        );
+        // Even an amount over the remainder: the repeat is answered, not checked.
+        assert!(refund(&mut book, "3194REF00001", 10_000).unwrap().repeated);
+        assert_eq!(order(&book).refund_amount, Some(Fen(200)));
+        assert_eq!(order(&book).refunds.len(), 1);
     }
 
     #[test]
@@ -288,65 +588,366 @@ mod tests {
             TradeStatus::Unknown,
         ] {
             let mut book = book_with(status.clone(), 500);
-            assert_eq!(
-                book.refund(DEMO_MID, "3194TEST0001", "3194REF00001", Fen(1)),
-                Err(Refusal::WrongState(status))
-            );
+            let refused = refund(&mut book, "3194REF00001", 1).unwrap_err();
+            assert_eq!(refused, Refusal::WrongState(status));
+            assert_eq!(refused.code(), "OPERATION_NOT_ALLOWED");
         }
+        let mut book = Book::default();
+        assert_eq!(refund(&mut book, "3194REF00001", 1), Err(Refusal::NoOrder));
+        assert_eq!(Refusal::NoOrder.code(), "NO_ORDER");
     }
 
     #[test]
     fn a_preset_refund_amount_counts_against_the_remainder() {
-        let mut book = Book::default();
-        book.insert(Order {
+        let mut book = book_of(Order {
             refund_amount: Some(Fen(400)),
-            ..Order::new("3194TEST0001", Fen(500), TradeStatus::TradeRefund)
+            ..Order::new(ID, Fen(500), TradeStatus::TradeRefund)
         });
         assert_eq!(
-            book.refund(DEMO_MID, "3194TEST0001", "3194REF00001", Fen(101)),
+            refund(&mut book, "3194REF00001", 101),
             Err(Refusal::OverRefund {
                 remaining: Fen(100)
             })
         );
-        let done = book
-            .refund(DEMO_MID, "3194TEST0001", "3194REF00001", Fen(100))
-            .unwrap();
+        let done = refund(&mut book, "3194REF00001", 100).unwrap();
         assert_eq!(done.order.refund_amount, Some(Fen(500)));
+        // More refunded than paid (a test's own setup): nothing left, no underflow.
+        let mut odd = book_of(Order {
+            refund_amount: Some(Fen(900)),
+            ..Order::new(ID, Fen(500), TradeStatus::TradeRefund)
+        });
+        assert_eq!(
+            refund(&mut odd, "3194REF00001", 1),
+            Err(Refusal::OverRefund {
+                remaining: Fen::ZERO
+            })
+        );
+    }
+
+    #[test]
+    fn a_pending_refund_holds_its_amount_and_settles_at_its_query() {
+        let mut book = book_with(TradeStatus::TradeSuccess, 100);
+        let pending = book
+            .refund(DEMO_MID, ID, "3194REF00001", Fen(60), true)
+            .unwrap();
+        assert_eq!(pending.refund.status, RefundStatus::Processing);
+        assert_eq!(pending.order.status, TradeStatus::TradeSuccess, "not yet");
+        assert_eq!(pending.order.refund_amount, None);
+        // Its amount is held: only 40 is left.
+        assert_eq!(
+            refund(&mut book, "3194REF00002", 41),
+            Err(Refusal::OverRefund { remaining: Fen(40) })
+        );
+        // A repeat answers it as it stands.
+        let repeat = refund(&mut book, "3194REF00001", 60).unwrap();
+        assert!(repeat.repeated);
+        assert_eq!(repeat.refund.status, RefundStatus::Processing);
+        let (order_now, settled) = book
+            .query_refund(DEMO_MID, ID, Some("3194REF00001"))
+            .unwrap();
+        assert_eq!(settled.status, RefundStatus::Success);
+        assert_eq!(order_now.status, TradeStatus::TradeRefund);
+        assert_eq!(order_now.refund_amount, Some(Fen(60)));
+        // Settled once: asking again changes nothing.
+        let (again, _) = book
+            .query_refund(DEMO_MID, ID, Some("3194REF00001"))
+            .unwrap();
+        assert_eq!(again.refund_amount, Some(Fen(60)));
+    }
+
+    #[test]
+    fn a_refund_query_names_a_refund_or_takes_the_latest() {
+        let mut book = book_with(TradeStatus::TradeSuccess, 100);
+        assert_eq!(
+            book.query_refund(DEMO_MID, ID, None),
+            Err(Refusal::NoRefund),
+            "no refund yet"
+        );
+        refund(&mut book, "3194REF00001", 10).unwrap();
+        refund(&mut book, "3194REF00002", 20).unwrap();
+        let (_, first) = book
+            .query_refund(DEMO_MID, ID, Some("3194REF00001"))
+            .unwrap();
+        assert_eq!(first.amount, Fen(10));
+        let (_, latest) = book.query_refund(DEMO_MID, ID, None).unwrap();
+        assert_eq!(latest.refund_order_id, "3194REF00002");
+        let missing = book
+            .query_refund(DEMO_MID, ID, Some("3194REF00009"))
+            .unwrap_err();
+        assert_eq!((missing.code(), missing), ("NO_ORDER", Refusal::NoRefund));
+        assert_eq!(
+            book.query_refund(DEMO_MID, "3194NOSUCH01", None),
+            Err(Refusal::NoOrder)
+        );
     }
 
     #[test]
     fn only_unpaid_orders_are_closed() {
-        let mut book = book_with(TradeStatus::NewOrder, 500);
-        let closed = book.close(DEMO_MID, "3194TEST0001").unwrap();
-        assert_eq!(closed.status, TradeStatus::TradeClosed);
+        for status in [TradeStatus::NewOrder, TradeStatus::WaitBuyerPay] {
+            let mut book = book_with(status, 500);
+            let closed = book.close(DEMO_MID, ID).unwrap();
+            assert_eq!(closed.status, TradeStatus::TradeClosed);
+            let again = book.close(DEMO_MID, ID).unwrap_err();
+            assert_eq!(again, Refusal::WrongState(TradeStatus::TradeClosed));
+            assert_eq!(again.code(), "OPERATION_NOT_ALLOWED");
+            assert_eq!(
+                book.pay(DEMO_MID, ID, "x".into()),
+                Err(Refusal::WrongState(TradeStatus::TradeClosed)),
+                "a closed order cannot be paid"
+            );
+        }
+        for status in [TradeStatus::TradeSuccess, TradeStatus::TradeRefund] {
+            let mut paid = book_with(status.clone(), 500);
+            assert_eq!(
+                paid.close(DEMO_MID, ID),
+                Err(Refusal::WrongState(status.clone()))
+            );
+            assert_eq!(order(&paid).status, status, "unchanged");
+        }
+        assert_eq!(Book::default().close(DEMO_MID, ID), Err(Refusal::NoOrder));
+    }
+
+    fn guaranteed(total: u64) -> Book {
+        book_of(Order::new(ID, Fen(total), TradeStatus::TradeSuccess).guaranteed())
+    }
+
+    #[test]
+    fn a_guaranteed_order_is_not_refunded_directly() {
+        let mut book = guaranteed(100);
+        let refused = refund(&mut book, "3194REF00001", 10).unwrap_err();
         assert_eq!(
-            book.close(DEMO_MID, "3194TEST0001"),
-            Err(Refusal::WrongState(TradeStatus::TradeClosed))
+            (refused.code(), &refused),
+            ("OPERATION_NOT_ALLOWED", &Refusal::Guaranteed)
+        );
+        assert!(order(&book).refunds.is_empty());
+        // Nor after it was completed or cancelled.
+        book.secure_complete(DEMO_MID, ID, Fen(100)).unwrap();
+        assert_eq!(
+            refund(&mut book, "3194REF00001", 10),
+            Err(Refusal::Guaranteed)
+        );
+    }
+
+    #[test]
+    fn completing_all_or_part_of_a_guarantee() {
+        let mut book = guaranteed(100);
+        let all = book.secure_complete(DEMO_MID, ID, Fen(100)).unwrap();
+        assert_eq!(
+            all.kind,
+            OrderKind::Guaranteed(Guarantee {
+                status: SecureStatus::AllCompleted,
+                completed_amount: Fen(100)
+            })
+        );
+        assert_eq!(all.status, TradeStatus::TradeSuccess);
+        assert_eq!(all.refund_amount, None);
+
+        let mut book = guaranteed(100);
+        let part = book.secure_complete(DEMO_MID, ID, Fen(80)).unwrap();
+        assert_eq!(part.secure_status(), Some(&SecureStatus::PartlyCompleted));
+        assert_eq!(
+            (part.status, part.refund_amount),
+            (TradeStatus::TradeRefund, Some(Fen(20))),
+            "the remainder went back to the payer"
+        );
+        // Completed once.
+        let again = book.secure_complete(DEMO_MID, ID, Fen(10)).unwrap_err();
+        assert_eq!(
+            again,
+            Refusal::GuaranteeSettled(SecureStatus::PartlyCompleted)
+        );
+        assert_eq!(again.code(), "OPERATION_NOT_ALLOWED");
+        assert_eq!(
+            book.secure_cancel(DEMO_MID, ID),
+            Err(Refusal::GuaranteeSettled(SecureStatus::PartlyCompleted)),
+            "a completed guarantee cannot be cancelled"
+        );
+    }
+
+    #[test]
+    fn a_completion_over_what_was_paid_or_of_nothing_is_refused() {
+        let mut book = guaranteed(100);
+        let over = book.secure_complete(DEMO_MID, ID, Fen(101)).unwrap_err();
+        assert_eq!(over, Refusal::OverComplete { paid: Fen(100) });
+        assert_eq!(over.code(), "OPERATION_NOT_ALLOWED");
+        let zero = book.secure_complete(DEMO_MID, ID, Fen::ZERO).unwrap_err();
+        assert_eq!(zero.code(), "BAD_REQUEST");
+        assert_eq!(zero.to_string(), "completedAmount: must be more than zero");
+        assert_eq!(
+            order(&book).secure_status(),
+            Some(&SecureStatus::Uncompleted)
+        );
+    }
+
+    #[test]
+    fn cancelling_a_guarantee_gives_everything_back_once() {
+        let mut book = guaranteed(100);
+        let cancelled = book.secure_cancel(DEMO_MID, ID).unwrap();
+        assert_eq!(cancelled.secure_status(), Some(&SecureStatus::Canceled));
+        assert_eq!(
+            (cancelled.status, cancelled.refund_amount),
+            (TradeStatus::TradeRefund, Some(Fen(100)))
+        );
+        let again = book.secure_cancel(DEMO_MID, ID).unwrap_err();
+        assert_eq!(
+            (again.code(), &again),
+            ("HAS_CANCELLED", &Refusal::HasCancelled)
+        );
+        let complete = book.secure_complete(DEMO_MID, ID, Fen(10)).unwrap_err();
+        assert_eq!(complete, Refusal::GuaranteeCancelled);
+        assert_eq!(complete.code(), "OPERATION_NOT_ALLOWED");
+        assert_eq!(
+            order(&book).refund_amount,
+            Some(Fen(100)),
+            "given back once"
+        );
+    }
+
+    #[test]
+    fn guarantee_operations_need_a_paid_guaranteed_order() {
+        let mut plain = book_with(TradeStatus::TradeSuccess, 100);
+        assert_eq!(
+            plain.secure_complete(DEMO_MID, ID, Fen(10)),
+            Err(Refusal::NotGuaranteed)
         );
         assert_eq!(
-            book.pay(DEMO_MID, "3194TEST0001", "x".into()),
-            Err(Refusal::WrongState(TradeStatus::TradeClosed)),
-            "a closed order cannot be paid"
+            plain.secure_cancel(DEMO_MID, ID),
+            Err(Refusal::NotGuaranteed)
         );
-        let mut paid = book_with(TradeStatus::TradeSuccess, 500);
+        assert_eq!(Refusal::NotGuaranteed.code(), "OPERATION_NOT_ALLOWED");
+        let mut unpaid = book_of(Order::new(ID, Fen(100), TradeStatus::WaitBuyerPay).guaranteed());
         assert_eq!(
-            paid.close(DEMO_MID, "3194TEST0001"),
-            Err(Refusal::WrongState(TradeStatus::TradeSuccess))
+            unpaid.secure_complete(DEMO_MID, ID, Fen(10)),
+            Err(Refusal::WrongState(TradeStatus::WaitBuyerPay))
+        );
+        assert_eq!(
+            unpaid.secure_cancel(DEMO_MID, ID),
+            Err(Refusal::WrongState(TradeStatus::WaitBuyerPay))
+        );
+        // An unpaid guaranteed order closes like any other.
+        assert_eq!(
+            unpaid.close(DEMO_MID, ID).unwrap().status,
+            TradeStatus::TradeClosed
+        );
+        assert_eq!(
+            Book::default().secure_cancel(DEMO_MID, ID),
+            Err(Refusal::NoOrder)
+        );
+    }
+
+    fn split() -> Book {
+        book_of(
+            Order::new(ID, Fen(100), TradeStatus::TradeSuccess)
+                .split(Fen(10), vec![SplitShare::new(DEMO_SUB_MID, Fen(90))]),
+        )
+    }
+
+    fn share(mid: &str, fen: u64) -> SubOrder {
+        SubOrder::new(mid.parse().unwrap(), Fen(fen))
+    }
+
+    #[test]
+    fn a_split_is_confirmed_once_per_sub_order() {
+        let mut book = split();
+        let confirmed = book
+            .confirm_split(
+                DEMO_MID,
+                ID,
+                Fen(20),
+                &[share(DEMO_SUB_MID, 80).mer_order_id("3194SUB00001".parse().unwrap())],
+            )
+            .unwrap();
+        let OrderKind::Split(done) = &confirmed.kind else {
+            panic!("{confirmed:?}")
+        };
+        assert_eq!(done.platform_amount, Fen(20), "the confirmed share");
+        assert_eq!(
+            done.sub_orders,
+            vec![SplitShare {
+                mid: DEMO_SUB_MID.into(),
+                mer_order_id: Some("3194SUB00001".into()),
+                amount: Fen(80),
+                confirmed: true,
+            }]
+        );
+        let again = book
+            .confirm_split(DEMO_MID, ID, Fen(20), &[share(DEMO_SUB_MID, 80)])
+            .unwrap_err();
+        assert_eq!(again, Refusal::AlreadyConfirmed(DEMO_SUB_MID.into()));
+        assert_eq!(again.code(), "OPERATION_NOT_ALLOWED");
+    }
+
+    #[test]
+    fn confirmed_shares_must_add_up_to_the_order_and_name_its_sub_merchants() {
+        let mut book = split();
+        let short = book
+            .confirm_split(DEMO_MID, ID, Fen(10), &[share(DEMO_SUB_MID, 80)])
+            .unwrap_err();
+        assert_eq!(
+            short,
+            Refusal::SharesMismatch {
+                total: Fen(100),
+                sum: Fen(90)
+            }
+        );
+        assert_eq!(short.code(), "BAD_REQUEST");
+        assert!(short.to_string().starts_with("subOrders: "), "{short}");
+        let overflow = book
+            .confirm_split(DEMO_MID, ID, Fen(u64::MAX), &[share(DEMO_SUB_MID, 1)])
+            .unwrap_err();
+        assert_eq!(
+            (overflow.code(), overflow),
+            ("BAD_REQUEST", Refusal::Overflow("subOrders"))
+        );
+        let stranger = book
+            .confirm_split(DEMO_MID, ID, Fen(10), &[share("898201600000000", 90)])
+            .unwrap_err();
+        assert_eq!(
+            stranger,
+            Refusal::UnknownSubMerchant("898201600000000".into())
+        );
+        assert_eq!(stranger.code(), "BAD_REQUEST");
+        let twice = book
+            .confirm_split(
+                DEMO_MID,
+                ID,
+                Fen(10),
+                &[share(DEMO_SUB_MID, 45), share(DEMO_SUB_MID, 45)],
+            )
+            .unwrap_err();
+        assert_eq!(twice, Refusal::DuplicateSubMerchant(DEMO_SUB_MID.into()));
+        // Nothing was confirmed by the refusals.
+        assert!(!order(&book).split_shares().unwrap()[0].confirmed);
+    }
+
+    #[test]
+    fn only_paid_split_orders_are_confirmed() {
+        let mut plain = book_with(TradeStatus::TradeSuccess, 100);
+        let refused = plain
+            .confirm_split(DEMO_MID, ID, Fen(10), &[share(DEMO_SUB_MID, 90)])
+            .unwrap_err();
+        assert_eq!(
+            (refused.code(), refused),
+            ("OPERATION_NOT_ALLOWED", Refusal::NotSplit)
+        );
+        let mut unpaid = book_of(
+            Order::new(ID, Fen(100), TradeStatus::WaitBuyerPay)
+                .split(Fen(10), vec![SplitShare::new(DEMO_SUB_MID, Fen(90))]),
+        );
+        assert_eq!(
+            unpaid.confirm_split(DEMO_MID, ID, Fen(10), &[share(DEMO_SUB_MID, 90)]),
+            Err(Refusal::WrongState(TradeStatus::WaitBuyerPay))
         );
     }
 
     #[test]
     fn insert_replaces_and_remove_forgets() {
         let mut book = book_with(TradeStatus::TradeSuccess, 500);
-        book.refund(DEMO_MID, "3194TEST0001", "3194REF00001", Fen(100))
-            .unwrap();
-        book.insert(Order::new("3194TEST0001", Fen(900), TradeStatus::NewOrder));
-        assert_eq!(
-            book.get(DEMO_MID, "3194TEST0001").unwrap().total_amount,
-            Fen(900)
-        );
-        assert_eq!(book.refunds(DEMO_MID, "3194TEST0001"), Some(&[][..]));
-        assert!(book.remove(DEMO_MID, "3194TEST0001").is_some());
-        assert!(book.get(DEMO_MID, "3194TEST0001").is_none());
+        refund(&mut book, "3194REF00001", 100).unwrap();
+        book.insert(Order::new(ID, Fen(900), TradeStatus::NewOrder));
+        assert_eq!(order(&book).total_amount, Fen(900));
+        assert!(order(&book).refunds.is_empty());
+        assert!(book.remove(DEMO_MID, ID).is_some());
+        assert!(book.get(DEMO_MID, ID).is_none());
     }
 }

@@ -132,6 +132,8 @@ pub(crate) struct State {
     pub token_fetches: usize,
     /// The last request handled, as the gateway saw it.
     last: Option<http::Request<Vec<u8>>>,
+    /// New refunds answer `PROCESSING` and settle at their first refund query.
+    pub refunds_pending_first: bool,
 }
 
 /// The emulated gateway: configuration, order book, tokens, faults and counters, without a
@@ -331,6 +333,13 @@ impl Gateway {
     /// Removes an order; returns it if it was there.
     pub fn remove_order(&self, mid: &str, mer_order_id: &str) -> Option<Order> {
         self.lock().book.remove(mid, mer_order_id)
+    }
+
+    /// See [`crate::SandboxBuilder::refunds_pending_first`]: new refunds answer `PROCESSING`
+    /// and settle at their first refund query. Refunds already `PROCESSING` stay so until then,
+    /// whatever this is set to later.
+    pub fn set_refunds_pending_first(&self, yes: bool) {
+        self.lock().refunds_pending_first = yes;
     }
 
     /// Injects `fault` into the answer to the next business request only (any request not to

@@ -8,6 +8,10 @@
 //! - issues access tokens (`POST /v1/token/access`) and accepts `OPEN-ACCESS-TOKEN`;
 //! - answers `POST /v1/netpay/query` from an in-memory order book with the field set of the
 //!   official example response (`NO_ORDER`, `BAD_REQUEST`, … for the error cases);
+//! - refunds (partial, idempotent by `refundOrderId`, optionally `PROCESSING` first: see
+//!   [`SandboxBuilder::refunds_pending_first`]), answers refund queries, closes unpaid
+//!   orders, completes or cancels guaranteed payments and confirms split ones, with the
+//!   transitions and refusals a merchant meets (see [`Order`] for building such orders);
 //! - counts requests, token fetches and TCP connections, and injects [`Fault`]s;
 //! - bounds what clients can make it hold: head and body sizes, the body bytes buffered by all
 //!   connections together, and how many connections it serves at once (see [`SandboxBuilder`]).
@@ -40,18 +44,20 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
 
-use chinaums::{AppId, Credentials, Environment, Fen, TradeStatus};
+use chinaums::{AppId, Credentials, Environment};
 
 mod auth;
 mod book;
 mod endpoints;
 mod gateway;
 mod limits;
+mod order;
 mod router;
 mod server;
 mod tls;
 
 pub use gateway::{Answer, Gateway};
+pub use order::{Guarantee, Order, OrderKind, RefundRecord, Split, SplitShare};
 pub use router::{EndpointInfo, endpoints};
 
 use server::{Clock, Shared};
@@ -70,6 +76,22 @@ pub const DEMO_UNPAID_ORDER: &str = "3194DEMOUNPAID0001";
 pub const DEMO_REFUNDED_ORDER: &str = "3194DEMOREFUND0001";
 /// A closed order: `TRADE_CLOSED`, `totalAmount` 1200.
 pub const DEMO_CLOSED_ORDER: &str = "3194DEMOCLOSED0001";
+/// The refund of [`DEMO_REFUNDED_ORDER`] (`refundOrderId`): 880, `SUCCESS`.
+pub const DEMO_REFUNDED_REFUND: &str = "3194DEMOREFUND0001R1";
+/// A guaranteed order (`secureTransaction`): paid, `totalAmount` 100, nothing completed
+/// (`secureStatus` `UNCOMPLETED`).
+pub const DEMO_GUARANTEED_ORDER: &str = "3194DEMOSECURE0001";
+/// A split order: paid, `totalAmount` 100, shared between the platform (10) and sub-merchant
+/// [`DEMO_SUB_MID`] (90), not confirmed.
+pub const DEMO_SPLIT_ORDER: &str = "3194DEMOSPLIT0001";
+/// The sub-merchant (`mid`) of [`DEMO_SPLIT_ORDER`].
+pub const DEMO_SUB_MID: &str = "898201612345679";
+/// A partly refunded order: paid, `totalAmount` 100, one refund of 30 already made
+/// ([`DEMO_PARTLY_REFUNDED_REFUND`]), so `TRADE_REFUND` with `refundAmount` 30 and 70 left to
+/// refund.
+pub const DEMO_PARTLY_REFUNDED_ORDER: &str = "3194DEMOPARTREF0001";
+/// The refund already made on [`DEMO_PARTLY_REFUNDED_ORDER`] (`refundOrderId`): 30, `SUCCESS`.
+pub const DEMO_PARTLY_REFUNDED_REFUND: &str = "3194DEMOPARTREF0001R1";
 /// The appId the sandbox accepts unless told otherwise.
 pub const DEFAULT_APP_ID: &str = "chinaums-sandbox-app-id";
 /// The appKey the sandbox accepts unless told otherwise (not a secret: sandbox only).
@@ -145,71 +167,6 @@ impl Fault {
     }
 }
 
-/// An order in the sandbox's order book, keyed by `mid` + `merOrderId`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Order {
-    /// `mid`: merchant number.
-    pub mid: String,
-    /// `tid`: terminal number.
-    pub tid: String,
-    /// `instMid`: business type; a query must name the same one or gets `NO_ORDER`.
-    pub inst_mid: String,
-    /// `merOrderId`: the merchant's order number.
-    pub mer_order_id: String,
-    /// `totalAmount`.
-    pub total_amount: Fen,
-    /// `status`.
-    pub status: TradeStatus,
-    /// Answer this order's amounts as JSON strings (`"100"`) instead of numbers, like the
-    /// official example (which keeps `invoiceAmount` a number; so does the sandbox). See also
-    /// [`SandboxBuilder::amounts_as_strings`], for every order.
-    pub amounts_as_strings: bool,
-    /// `payTime` (`yyyy-MM-dd HH:mm:ss`).
-    pub pay_time: Option<String>,
-    /// `targetSys`, e.g. `WXPay`.
-    pub target_sys: Option<String>,
-    /// `refundAmount` (an extra field of real responses), when set.
-    pub refund_amount: Option<Fen>,
-}
-
-impl Order {
-    /// [`DEMO_MID`] / [`DEMO_TID`] / [`DEMO_INST_MID`], the given id, amount and status.
-    pub fn new(mer_order_id: &str, total_amount: Fen, status: TradeStatus) -> Order {
-        Order {
-            mid: DEMO_MID.to_owned(),
-            tid: DEMO_TID.to_owned(),
-            inst_mid: DEMO_INST_MID.to_owned(),
-            mer_order_id: mer_order_id.to_owned(),
-            total_amount,
-            status,
-            amounts_as_strings: false,
-            pay_time: None,
-            target_sys: None,
-            refund_amount: None,
-        }
-    }
-
-    /// The four demo orders that [`SandboxBuilder::seed_demo`] inserts. Their amounts are
-    /// JSON numbers, as in real responses, unless [`SandboxBuilder::amounts_as_strings`].
-    pub fn demo_orders() -> Vec<Order> {
-        vec![
-            Order {
-                pay_time: Some("2024-01-01 12:00:05".into()),
-                target_sys: Some("WXPay".into()),
-                ..Order::new(DEMO_PAID_ORDER, Fen(100), TradeStatus::TradeSuccess)
-            },
-            Order::new(DEMO_UNPAID_ORDER, Fen(2500), TradeStatus::WaitBuyerPay),
-            Order {
-                pay_time: Some("2024-01-02 09:30:00".into()),
-                target_sys: Some("Alipay 2.0".into()),
-                refund_amount: Some(Fen(880)),
-                ..Order::new(DEMO_REFUNDED_ORDER, Fen(880), TradeStatus::TradeRefund)
-            },
-            Order::new(DEMO_CLOSED_ORDER, Fen(1200), TradeStatus::TradeClosed),
-        ]
-    }
-}
-
 /// Configures a [`Sandbox`] before it starts.
 #[derive(Clone)]
 pub struct SandboxBuilder {
@@ -224,6 +181,7 @@ pub struct SandboxBuilder {
     max_body_bytes: usize,
     max_buffered_body_bytes: usize,
     amounts_as_strings: bool,
+    refunds_pending_first: bool,
 }
 
 impl fmt::Debug for SandboxBuilder {
@@ -240,6 +198,7 @@ impl fmt::Debug for SandboxBuilder {
             .field("max_body_bytes", &self.max_body_bytes)
             .field("max_buffered_body_bytes", &self.max_buffered_body_bytes)
             .field("amounts_as_strings", &self.amounts_as_strings)
+            .field("refunds_pending_first", &self.refunds_pending_first)
             .finish()
     }
 }
@@ -258,6 +217,7 @@ impl Default for SandboxBuilder {
             max_body_bytes: MAX_BODY_BYTES,
             max_buffered_body_bytes: DEFAULT_MAX_BUFFERED_BODY_BYTES,
             amounts_as_strings: false,
+            refunds_pending_first: false,
         }
     }
 }
@@ -340,6 +300,17 @@ impl SandboxBuilder {
         self
     }
 
+    /// Answer every new refund `refundStatus: PROCESSING` (default false: `SUCCESS` at once),
+    /// to test the unknown-outcome path. The refund is recorded (its amount can no longer be
+    /// refunded again) but not settled: the order's `status` and `refundAmount` do not change
+    /// yet, and the same `refundOrderId` again answers `PROCESSING` too. The first
+    /// `refund-query` about it settles it and answers `SUCCESS`. Can be changed while running
+    /// with [`Sandbox::set_refunds_pending_first`].
+    pub fn refunds_pending_first(mut self, yes: bool) -> Self {
+        self.refunds_pending_first = yes;
+        self
+    }
+
     /// The gateway these settings describe, without a server: to answer requests in memory
     /// with [`Gateway::handle`] (the network settings do not apply).
     pub fn build_gateway(&self) -> std::io::Result<Gateway> {
@@ -354,6 +325,7 @@ impl SandboxBuilder {
             max_skew: self.max_skew,
             amounts_as_strings: self.amounts_as_strings,
         });
+        gateway.set_refunds_pending_first(self.refunds_pending_first);
         if self.seed_demo {
             for order in Order::demo_orders() {
                 gateway.insert_order(order);
@@ -505,6 +477,12 @@ impl Sandbox {
     /// Like [`Sandbox::set_fault`], for requests to the token endpoint.
     pub fn set_token_fault(&self, fault: Option<Fault>) {
         self.gateway().set_token_fault(fault);
+    }
+
+    /// Turns [`SandboxBuilder::refunds_pending_first`] on or off for the refunds to come;
+    /// refunds already `PROCESSING` still settle at their next refund query.
+    pub fn set_refunds_pending_first(&self, yes: bool) {
+        self.gateway().set_refunds_pending_first(yes);
     }
 
     /// Moves the sandbox's own clock forward (token expiry, timestamp freshness).

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use chinaums::Fen;
-use chinaums_sandbox::{DEFAULT_APP_ID, DEFAULT_APP_KEY, Order, Sandbox, endpoints};
+use chinaums_sandbox::{DEFAULT_APP_ID, DEFAULT_APP_KEY, Order, OrderKind, Sandbox, endpoints};
 use clap::Parser;
 
 /// A local emulator of the ChinaUMS netpay gateway (OPEN-BODY-SIG, OPEN-ACCESS-TOKEN, the
@@ -22,9 +22,14 @@ struct Args {
     /// The appKey to accept.
     #[arg(long, default_value = DEFAULT_APP_KEY)]
     app_key: String,
-    /// Insert the demo orders (paid, unpaid, refunded, closed).
+    /// Insert the demo orders (paid, unpaid, refunded, closed, guaranteed, split, partly
+    /// refunded).
     #[arg(long)]
     seed_demo: bool,
+    /// Answer every new refund `refundStatus: PROCESSING`; the first refund query about it
+    /// settles it (`SUCCESS`).
+    #[arg(long)]
+    refunds_pending_first: bool,
     /// Answer amounts as numeric strings ("100"), like the documentation's example, instead
     /// of JSON numbers.
     #[arg(long)]
@@ -61,6 +66,28 @@ fn describe(order: &Order, amounts_as_strings: bool) -> String {
     );
     if let Some(refund) = order.refund_amount {
         line.push_str(&format!(" refundAmount={}", amount(refund, as_string)));
+    }
+    for refund in &order.refunds {
+        line.push_str(&format!(" refundOrderId={}", refund.refund_order_id));
+    }
+    match &order.kind {
+        OrderKind::Direct => {}
+        OrderKind::Guaranteed(g) => {
+            line.push_str(&format!(" guaranteed secureStatus={}", g.status.as_str()));
+        }
+        OrderKind::Split(split) => {
+            line.push_str(&format!(
+                " split platformAmount={}",
+                amount(split.platform_amount, as_string)
+            ));
+            for share in &split.sub_orders {
+                line.push_str(&format!(
+                    " subMid={}:{}",
+                    share.mid,
+                    amount(share.amount, as_string)
+                ));
+            }
+        }
     }
     line
 }
@@ -106,6 +133,7 @@ fn main() -> ExitCode {
         .app_key(args.app_key)
         .seed_demo(args.seed_demo)
         .amounts_as_strings(args.amounts_as_strings)
+        .refunds_pending_first(args.refunds_pending_first)
         .tls(args.tls)
         .log_requests(!args.quiet)
         .start()

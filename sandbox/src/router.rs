@@ -74,6 +74,48 @@ static ROUTES: &[EndpointInfo] = &[
         access: Access::Business,
         handler: endpoints::query::handle,
     },
+    EndpointInfo {
+        method: "POST",
+        path: endpoints::refund::PATH,
+        what: "refund a paid order in part or in full; the same refundOrderId returns the same refund",
+        access: Access::Business,
+        handler: endpoints::refund::handle,
+    },
+    EndpointInfo {
+        method: "POST",
+        path: endpoints::refund_query::PATH,
+        what: "one refund of an order (by refundOrderId, else the latest); settles a PROCESSING refund",
+        access: Access::Business,
+        handler: endpoints::refund_query::handle,
+    },
+    EndpointInfo {
+        method: "POST",
+        path: endpoints::close::PATH,
+        what: "close an unpaid order",
+        access: Access::Business,
+        handler: endpoints::close::handle,
+    },
+    EndpointInfo {
+        method: "POST",
+        path: endpoints::secure_complete::PATH,
+        what: "release all or part of a guaranteed payment; the rest goes back to the payer",
+        access: Access::Business,
+        handler: endpoints::secure_complete::handle,
+    },
+    EndpointInfo {
+        method: "POST",
+        path: endpoints::secure_cancel::PATH,
+        what: "give a guaranteed payment back to the payer",
+        access: Access::Business,
+        handler: endpoints::secure_cancel::handle,
+    },
+    EndpointInfo {
+        method: "POST",
+        path: endpoints::sub_orders_confirm::PATH,
+        what: "confirm the shares of a split payment, once per sub-order",
+        access: Access::Business,
+        handler: endpoints::sub_orders_confirm::handle,
+    },
 ];
 
 /// Every endpoint the sandbox serves, in the order its listings use; for the CLI's and

@@ -175,7 +175,34 @@ fn prints_url_credentials_and_demo_orders_serves_and_stops_on_ctrl_c() {
             .iter()
             .filter(|l| l.contains("merOrderId="))
             .count(),
-        4
+        chinaums_sandbox::Order::demo_orders().len()
+    );
+    let guaranteed = running
+        .banner
+        .iter()
+        .find(|l| l.contains(chinaums_sandbox::DEMO_GUARANTEED_ORDER))
+        .unwrap();
+    assert!(
+        guaranteed.contains("guaranteed secureStatus=UNCOMPLETED"),
+        "{guaranteed}"
+    );
+    let split = running
+        .banner
+        .iter()
+        .find(|l| l.contains(chinaums_sandbox::DEMO_SPLIT_ORDER))
+        .unwrap();
+    assert!(
+        split.contains("split platformAmount=10 subMid=898201612345679:90"),
+        "{split}"
+    );
+    let partly = running
+        .banner
+        .iter()
+        .find(|l| l.contains(chinaums_sandbox::DEMO_PARTLY_REFUNDED_ORDER))
+        .unwrap();
+    assert!(
+        partly.contains("refundAmount=30 refundOrderId=3194DEMOPARTREF0001R1"),
+        "{partly}"
     );
 
     let json = query(

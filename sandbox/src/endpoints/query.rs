@@ -2,84 +2,32 @@
 
 use std::time::SystemTime;
 
-use chinaums::timestamps::{parse_auth_timestamp, request_timestamp};
-use chinaums::{Fen, InstMid, MerOrderId, Mid, MsgId, PlatformTime, SrcReserve, Tid, TradeStatus};
+use chinaums::timestamps::request_timestamp;
+use chinaums::{Fen, TradeStatus};
 use http::StatusCode;
 use serde::Serialize;
 
-use super::{Amount, Exchange, Fields, Reply, business_error, json, object};
+use super::{
+    Amount, Exchange, Fields, MER_NAME, OrderRequest, Reply, as_string, fingerprint, json,
+    read_order_request, seq_id, target_status,
+};
 use crate::Order;
-use crate::auth::within;
 
 /// The path, the core's own.
 pub(crate) const PATH: &str = <chinaums::PaymentQuery as chinaums::Operation>::PATH;
 
-/// The request fields, checked against the official documentation's field table with the
-/// core's validated types.
-struct Request {
-    request_timestamp: SystemTime,
-    mid: Mid,
-    tid: Tid,
-    inst_mid: InstMid,
-    mer_order_id: MerOrderId,
-    msg_id: Option<MsgId>,
-    src_reserve: Option<SrcReserve>,
-}
-
-/// `requestTimestamp` in the documented `yyyy-MM-dd HH:mm:ss` or in the compact
-/// `yyyyMMddHHmmss` that some maintained clients send (and the platform accepts).
-fn request_time(text: &str) -> Option<SystemTime> {
-    let documented = || {
-        (text.len() == 19)
-            .then(|| PlatformTime::from(text).to_offset_date_time())
-            .flatten()
-    };
-    documented()
-        .or_else(|| parse_auth_timestamp(text))
-        .map(SystemTime::from)
-}
-
-impl Request {
-    fn read(fields: &Fields<'_>) -> Result<Request, String> {
-        let stamp = fields.required_text("requestTimestamp")?;
-        let request_timestamp = request_time(stamp).ok_or_else(|| {
-            "requestTimestamp: must be yyyy-MM-dd HH:mm:ss (or yyyyMMddHHmmss)".to_owned()
-        })?;
-        let request = Request {
-            request_timestamp,
-            mid: fields.required("mid")?,
-            tid: fields.required("tid")?,
-            inst_mid: fields.required("instMid")?,
-            mer_order_id: fields.required("merOrderId")?,
-            msg_id: fields.optional("msgId")?,
-            src_reserve: fields.optional("srcReserve")?,
-        };
-        // Sent by the official mini-program sample; the platform's own order number.
-        if let Some(target) = fields.text("targetOrderId")? {
-            let len = target.chars().count();
-            if len > 64 {
-                return Err(format!(
-                    "targetOrderId: must be at most 64 characters, got {len}"
-                ));
-            }
+/// Besides the common fields: `targetOrderId`, sent by the official mini-program sample (the
+/// platform's own order number); only its length is checked.
+fn read_own(fields: &Fields<'_>) -> Result<(), String> {
+    if let Some(target) = fields.text("targetOrderId")? {
+        let len = target.chars().count();
+        if len > 64 {
+            return Err(format!(
+                "targetOrderId: must be at most 64 characters, got {len}"
+            ));
         }
-        Ok(request)
     }
-}
-
-/// The answer when no such order exists (or not under this `instMid`).
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct NoOrder<'a> {
-    err_code: &'static str,
-    err_msg: &'static str,
-    response_timestamp: String,
-    mid: &'a str,
-    tid: &'a str,
-    inst_mid: &'a str,
-    msg_id: &'a str,
-    src_reserve: &'a str,
-    mer_order_id: &'a str,
+    Ok(())
 }
 
 /// The success answer: the official documentation's example field set, in its order (it
@@ -126,61 +74,30 @@ struct Found<'a> {
     sub_buyer_id: &'static str,
     activity_ids: &'static str,
     yxlm_amount: Amount,
-    secure_status: &'static str,
+    /// A guaranteed order's `secureStatus`; empty for others.
+    secure_status: &'a str,
     auth_id_resp_cd: &'static str,
     connect_sys: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     refund_amount: Option<Amount>,
 }
 
-/// A stable pseudo-random number from an order id (FNV-1a), for serial numbers.
-fn fingerprint(s: &str) -> u64 {
-    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
-}
-
 pub(crate) fn handle(exchange: &mut Exchange<'_>) -> Reply {
-    let fields = match object(exchange.request.body()) {
-        Ok(fields) => fields,
+    let (request, ()) = match read_order_request(exchange, read_own) {
+        Ok(read) => read,
         Err(rejection) => return rejection,
     };
     let now = exchange.now;
-    let request = match Request::read(&Fields(&fields)) {
-        Ok(request) => request,
-        Err(msg) => return business_error("BAD_REQUEST", msg, now),
+    let msg_id = request.msg_id.as_ref().map_or("", chinaums::MsgId::as_str);
+    let src_reserve = request
+        .src_reserve
+        .as_ref()
+        .map_or("", chinaums::SrcReserve::as_str);
+    let Some(order) = request.order(exchange.state) else {
+        // Unknown, or not under this instMid.
+        return request.refuse("NO_ORDER", "订单不存在".to_owned(), now);
     };
-    if !within(request.request_timestamp, now, exchange.config.max_skew) {
-        return business_error(
-            "ABNORMAL_REQUEST_TIME",
-            "请求时间异常: requestTimestamp differs too much from the platform's time",
-            now,
-        );
-    }
-    let order = exchange
-        .state
-        .book
-        .get(request.mid.as_str(), request.mer_order_id.as_str())
-        .filter(|o| o.inst_mid == request.inst_mid.as_str());
-    let msg_id = request.msg_id.as_ref().map_or("", MsgId::as_str);
-    let src_reserve = request.src_reserve.as_ref().map_or("", SrcReserve::as_str);
-    let Some(order) = order else {
-        return json(
-            StatusCode::OK,
-            &NoOrder {
-                err_code: "NO_ORDER",
-                err_msg: "订单不存在",
-                response_timestamp: request_timestamp(now),
-                mid: request.mid.as_str(),
-                tid: request.tid.as_str(),
-                inst_mid: request.inst_mid.as_str(),
-                msg_id,
-                src_reserve,
-                mer_order_id: request.mer_order_id.as_str(),
-            },
-        );
-    };
-    let as_string = order.amounts_as_strings || exchange.config.amounts_as_strings;
+    let as_string = as_string(order, exchange.config);
     json(
         StatusCode::OK,
         &found(order, &request, as_string, msg_id, src_reserve, now),
@@ -189,7 +106,7 @@ pub(crate) fn handle(exchange: &mut Exchange<'_>) -> Reply {
 
 fn found<'a>(
     order: &'a Order,
-    request: &'a Request,
+    request: &'a OrderRequest,
     as_string: bool,
     msg_id: &'a str,
     src_reserve: &'a str,
@@ -206,7 +123,7 @@ fn found<'a>(
     let total = order.total_amount;
     let paid_amount = if paid { total } else { Fen::ZERO };
     let seq = fingerprint(&order.mer_order_id);
-    let seq_id = format!("{:014}", seq % 100_000_000_000_000);
+    let seq_id = seq_id(&order.mer_order_id);
     let pay_time = order.pay_time.as_deref().unwrap_or_default();
     let (bill_funds, bill_funds_desc, target_order_id) = if paid {
         (
@@ -216,12 +133,6 @@ fn found<'a>(
         )
     } else {
         Default::default()
-    };
-    let target_status = match order.status {
-        TradeStatus::TradeSuccess => "SUCCESS|SUCCESS",
-        TradeStatus::TradeRefund => "REFUND|REFUND",
-        TradeStatus::TradeClosed => "CLOSED|CLOSED",
-        _ => "",
     };
     Found {
         err_code: "SUCCESS",
@@ -243,11 +154,11 @@ fn found<'a>(
         ref_id: "",
         status: order.status.as_str(),
         total_amount: amount(total),
-        mer_name: "银联商务沙箱测试商户",
+        mer_name: MER_NAME,
         mer_order_id: &order.mer_order_id,
         target_order_id,
         target_sys: order.target_sys.as_deref().unwrap_or_default(),
-        target_status,
+        target_status: target_status(&order.status),
         buyer_id: "",
         target_mid: "",
         bank_card_no: "",
@@ -261,7 +172,7 @@ fn found<'a>(
         sub_buyer_id: "",
         activity_ids: "",
         yxlm_amount: amount(Fen::ZERO),
-        secure_status: "",
+        secure_status: order.secure_status().map_or("", |s| s.as_str()),
         auth_id_resp_cd: "",
         connect_sys: "UNIONPAY",
         refund_amount: order.refund_amount.map(amount),
@@ -270,6 +181,7 @@ fn found<'a>(
 
 #[cfg(test)]
 mod tests {
+    use super::super::request_time;
     use super::*;
 
     #[test]
