@@ -4,7 +4,7 @@
 
 use clap::{Parser, Subcommand};
 
-use crate::commands::{Run, query, sandbox, sign};
+use crate::commands::{Run, close, query, refund, refund_query, sandbox, secure, sign, split};
 use crate::common::{ApiArgs, AuthArg};
 
 /// The exit-code table, shown in `chinaums --help` and each API command's `--help`.
@@ -14,25 +14,30 @@ Exit codes:
   1  other failure (e.g. the sandbox could not start, stdout closed)
   2  usage or invalid input: a bad flag, a field that breaks a rule (--mid, merOrderId, ...),
      a malformed --timestamp or --env
-  3  the platform answered with an error code (errCode), e.g. NO_ORDER, BAD_REQUEST, TARGET_FAIL
+  3  the platform answered with an error code (errCode), e.g. NO_ORDER, BAD_REQUEST, TARGET_FAIL,
+     HAS_CANCELLED
   4  authentication or configuration: missing credentials, BAD_SIGN, unknown appId,
      rejected access token, NO_MERCHANT, DENIED_IP, a base URL that is not a gateway
   5  transport error, request certainly not sent (e.g. connection refused), or the platform
      said it is busy: safe to retry
   6  outcome unknown: the request may have reached the platform but no usable answer came back
-     (timeout after sending, broken connection, unreadable response, HTTP 5xx): query again";
+     (timeout after sending, broken connection, unreadable response, HTTP 5xx): query again;
+     the error names the query to ask (for a refund: refund-query with its refundOrderId)";
 
 const ROOT_LONG_ABOUT: &str = "\
 A command-line client for the ChinaUMS (银联商务) netpay open platform.
 
-`query` asks for the payment result of an order; `sign` prints the OPEN-BODY-SIG Authorization
-header the SDK would send, step by step; `sandbox` runs the local gateway emulator.
-`chinaums query --sandbox ...` runs the query against an in-process sandbox with demo orders, no
-credentials needed.";
+`query` asks for the payment result of an order; `refund` gives a payment back and \
+`refund-query` asks where a refund stands; `close` closes an order nobody paid; `secure \
+complete`/`secure cancel` release or give back a guaranteed payment; `split confirm` confirms \
+the shares of a split payment. `sign` prints the OPEN-BODY-SIG Authorization header the SDK \
+would send, step by step; `sandbox` runs the local gateway emulator. `--sandbox` runs any API \
+command against an in-process sandbox with demo orders, no credentials needed.";
 
 const ROOT_AFTER_LONG_HELP: &str = "\
 Examples:
   chinaums query --sandbox 3194DEMOPAID0001
+  chinaums refund --sandbox 3194DEMOPAID0001 --amount 0.30
   chinaums query --env test --mid 898201612345678 --tid 88880001 --inst-mid YUEDANDEFAULT \\
       3194202401011200000001          (credentials from CHINAUMS_APP_ID / CHINAUMS_APP_KEY)
   echo -n '{}' | chinaums sign --app-id my-app-id --verbose
@@ -43,7 +48,7 @@ Examples:
 #[command(
     name = "chinaums",
     version,
-    about = "ChinaUMS (银联商务) netpay from the command line: query orders, sign requests, run the sandbox.",
+    about = "ChinaUMS (银联商务) netpay from the command line: query, refund and close orders, sign requests, run the sandbox.",
     long_about = ROOT_LONG_ABOUT,
     after_long_help = format!("{ROOT_AFTER_LONG_HELP}\n\n{EXIT_CODES_HELP}"),
     propagate_version = true,
@@ -93,6 +98,29 @@ commands! {
     #[command(long_about = query::LONG_ABOUT, after_long_help = query::after_long_help())]
     Query(query::QueryArgs),
 
+    /// Refund a paid order, in full or in part (POST /v1/netpay/refund).
+    #[command(long_about = refund::LONG_ABOUT, after_long_help = refund::after_long_help())]
+    Refund(refund::RefundArgs),
+
+    /// Ask where a refund stands (POST /v1/netpay/refund-query).
+    #[command(
+        long_about = refund_query::LONG_ABOUT,
+        after_long_help = refund_query::after_long_help()
+    )]
+    RefundQuery(refund_query::RefundQueryArgs),
+
+    /// Close an order nobody paid (POST /v1/netpay/close).
+    #[command(long_about = close::LONG_ABOUT, after_long_help = close::after_long_help())]
+    Close(close::CloseArgs),
+
+    /// Release (complete) or give back (cancel) a guaranteed payment.
+    #[command(long_about = secure::LONG_ABOUT, subcommand_required = true)]
+    Secure(secure::SecureArgs),
+
+    /// Confirm the shares of a split payment.
+    #[command(long_about = split::LONG_ABOUT, subcommand_required = true)]
+    Split(split::SplitArgs),
+
     /// Print the OPEN-BODY-SIG Authorization header for a body (from a file or stdin).
     #[command(long_about = sign::LONG_ABOUT, after_long_help = sign::AFTER_LONG_HELP)]
     Sign(sign::SignArgs),
@@ -124,8 +152,8 @@ mod tests {
         Cli::command().debug_assert();
     }
 
-    /// Every API command (one with `--sandbox`) has every shared flag, under the group's
-    /// heading; the others have none of the connection and merchant flags.
+    /// Every API command (one with `--sandbox`, nested ones too) has every shared flag, under
+    /// the group's heading; the others have none of the connection and merchant flags.
     #[test]
     fn api_commands_share_one_set_of_flags() {
         let shared = [
@@ -141,8 +169,10 @@ mod tests {
             ("inst-mid", Some("Merchant")),
         ];
         let cli = Cli::command();
-        let mut api_commands = 0;
-        for command in cli.get_subcommands() {
+        let mut commands: Vec<&clap::Command> = cli.get_subcommands().collect();
+        let mut api_commands = Vec::new();
+        while let Some(command) = commands.pop() {
+            commands.extend(command.get_subcommands());
             let flag = |long: &str| command.get_arguments().find(|a| a.get_long() == Some(long));
             if flag("sandbox").is_none() {
                 for (long, _) in &shared[1..] {
@@ -155,13 +185,25 @@ mod tests {
                 }
                 continue;
             }
-            api_commands += 1;
+            api_commands.push(command.get_name());
             for (long, heading) in shared {
                 let arg =
                     flag(long).unwrap_or_else(|| panic!("{} lacks --{long}", command.get_name()));
                 assert_eq!(arg.get_help_heading(), heading, "--{long}");
             }
         }
-        assert!(api_commands >= 1);
+        api_commands.sort_unstable();
+        assert_eq!(
+            api_commands,
+            [
+                "cancel",
+                "close",
+                "complete",
+                "confirm",
+                "query",
+                "refund",
+                "refund-query"
+            ]
+        );
     }
 }

@@ -4,8 +4,11 @@
 //!   and `sign`);
 //! - [`MerchantArgs`]: `--mid`, `--tid`, `--inst-mid`, checked into a [`chinaums::Merchant`];
 //! - [`ConnectionArgs`]: `--env`, `--timeout`, `--sandbox`, `--auth`;
-//! - [`ApiArgs`]: all three plus `--json`, what every API command (`query`, and the next ones)
-//!   flattens; [`crate::connect::execute`] turns it into a client and runs the operation.
+//! - [`ApiArgs`]: all three plus `--json`, what every API command (`query`, `refund`, …)
+//!   flattens; [`crate::connect::execute`] turns it into a client and runs the operation;
+//! - [`AmountArgs`]: `--amount YUAN` or `--fen FEN`, for the commands that move one amount;
+//!   amounts are read by [`parse_yuan`], [`parse_fen`] and, for a sub-merchant's share,
+//!   [`parse_share`] (`MID=AMOUNT`), exactly (never through floating point).
 //!
 //! A new API command declares only its own flags and flattens [`ApiArgs`]; the rules of the
 //! values (an appId, a merchant number, …) are the core's, never repeated here.
@@ -15,8 +18,8 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use chinaums::{
-    AppId, ConfigErrorKind, Environment, Error, InstMid, InvalidField, MAX_TIMEOUT, Mid, Nonce,
-    Tid, TransportConfig,
+    AppId, ConfigErrorKind, Environment, Error, Fen, InstMid, InvalidField, MAX_TIMEOUT, Mid,
+    Nonce, SubOrder, Tid, TransportConfig,
 };
 use clap::{Args, ValueEnum};
 
@@ -270,7 +273,8 @@ impl ConnectionArgs {
 #[derive(Args, Debug)]
 pub struct ApiArgs {
     /// Print the whole typed answer as JSON instead of a summary. An error is then a JSON
-    /// object on stdout too: class, errCode, message, hint, httpStatus, delivery, exitCode.
+    /// object on stdout too: class, errCode, message, hint, httpStatus, delivery, followUp,
+    /// exitCode.
     #[arg(long)]
     pub json: bool,
 
@@ -285,6 +289,84 @@ pub struct ApiArgs {
     /// `--mid`, `--tid`, `--inst-mid`.
     #[command(flatten)]
     pub merchant: MerchantArgs,
+}
+
+/// One amount, in yuan (`--amount 1.23`) or in fen (`--fen 123`): exactly one of the two.
+#[derive(Args, Debug, Clone, Copy)]
+#[group(required = true, multiple = false)]
+pub struct AmountArgs {
+    /// The amount in yuan, at most two decimals, e.g. 1.23 (read exactly, never rounded).
+    #[arg(long, value_name = "YUAN", value_parser = parse_yuan)]
+    pub amount: Option<Fen>,
+
+    /// The amount in fen (integer, 1 yuan = 100 fen), e.g. 123; instead of --amount.
+    #[arg(long, value_name = "FEN", value_parser = parse_fen)]
+    pub fen: Option<Fen>,
+}
+
+impl AmountArgs {
+    /// The amount given (clap makes sure there is one); zero if none, which the core refuses.
+    pub fn get(&self) -> Fen {
+        self.amount.or(self.fen).unwrap_or(Fen::ZERO)
+    }
+}
+
+/// An amount in yuan with at most two decimals (`12`, `0.5`, `1.23`), more than zero; read by
+/// [`Fen::from_yuan`], exactly. The message is what clap shows after the flag's name.
+pub fn parse_yuan(s: &str) -> Result<Fen, String> {
+    positive(parse_yuan_or_zero(s)?)
+}
+
+/// [`parse_yuan`] allowing zero (a share that may be nothing, e.g. the platform's).
+pub fn parse_yuan_or_zero(s: &str) -> Result<Fen, String> {
+    Fen::from_yuan(s.trim()).ok_or_else(|| {
+        "expected an amount in yuan with at most two decimals, e.g. 12, 0.5 or 1.23 \
+         (no sign, no grouping, no third decimal)"
+            .to_owned()
+    })
+}
+
+/// An amount in fen: ASCII digits (`123`), more than zero.
+pub fn parse_fen(s: &str) -> Result<Fen, String> {
+    positive(parse_fen_or_zero(s)?)
+}
+
+/// [`parse_fen`] allowing zero.
+pub fn parse_fen_or_zero(s: &str) -> Result<Fen, String> {
+    Fen::parse(s.trim()).ok_or_else(|| {
+        "expected an amount in fen: a whole number such as 123 (1 yuan = 100 fen)".to_owned()
+    })
+}
+
+fn positive(fen: Fen) -> Result<Fen, String> {
+    if fen == Fen::ZERO {
+        return Err("the amount must be more than zero".to_owned());
+    }
+    Ok(fen)
+}
+
+/// A sub-merchant's share, `MID=AMOUNT` with the amount in yuan (`898201612345679=0.90`); the
+/// merchant number follows the core's rule ([`Mid`]), the amount [`parse_yuan`]'s.
+pub fn parse_share(s: &str) -> Result<SubOrder, String> {
+    share(s, "yuan, e.g. 898201612345679=0.90", parse_yuan)
+}
+
+/// [`parse_share`] with the amount in fen (`898201612345679=90`).
+pub fn parse_share_fen(s: &str) -> Result<SubOrder, String> {
+    share(s, "fen, e.g. 898201612345679=90", parse_fen)
+}
+
+fn share(
+    s: &str,
+    example: &str,
+    amount: fn(&str) -> Result<Fen, String>,
+) -> Result<SubOrder, String> {
+    let Some((mid, value)) = s.split_once('=') else {
+        return Err(format!("expected MID=AMOUNT, the amount in {example}"));
+    };
+    let mid = Mid::new(mid.trim()).map_err(|e| format!("the merchant number (MID): {}", e.rule))?;
+    let fen = amount(value).map_err(|why| format!("the amount after `=`: {why}"))?;
+    Ok(SubOrder::new(mid, fen))
 }
 
 /// `production`, `test` or a base URL (the core's [`Environment`] parser, whose message shows a
@@ -451,5 +533,182 @@ mod tests {
             MerchantArgs::merchant(["12345".into(), "88880001".into(), "YUEDANDEFAULT".into()])
                 .unwrap_err();
         assert_eq!(bad, Mid::new("12345").unwrap_err());
+    }
+
+    #[test]
+    fn yuan_amounts_are_read_exactly() {
+        for (text, fen) in [
+            ("1.23", 123),
+            ("0.5", 50),
+            ("12", 1200),
+            ("0.01", 1),
+            ("100.00", 10000),
+            (" 2.30 ", 230),
+            ("0.29", 29),
+            ("1.10", 110),
+            ("184467440737095516.15", u64::MAX),
+        ] {
+            assert_eq!(parse_yuan(text), Ok(Fen(fen)), "{text:?}");
+            assert_eq!(parse_yuan_or_zero(text), Ok(Fen(fen)), "{text:?}");
+        }
+        for bad in [
+            "",
+            "1.234",
+            "-1",
+            "+1",
+            "1,00",
+            "1e2",
+            ".5",
+            "5.",
+            "1.2.3",
+            "¥1",
+            "1 000",
+            "０.５",
+            "NaN",
+            "inf",
+            "184467440737095516.16",
+            "0x10",
+        ] {
+            let e = parse_yuan(bad).unwrap_err();
+            assert!(e.contains("at most two decimals"), "{bad:?}: {e}");
+        }
+        for zero in ["0", "0.0", "0.00", "00"] {
+            assert_eq!(
+                parse_yuan(zero).unwrap_err(),
+                "the amount must be more than zero"
+            );
+            assert_eq!(parse_yuan_or_zero(zero), Ok(Fen::ZERO));
+        }
+    }
+
+    #[test]
+    fn fen_amounts_are_whole_numbers() {
+        assert_eq!(parse_fen("123"), Ok(Fen(123)));
+        assert_eq!(parse_fen("18446744073709551615"), Ok(Fen(u64::MAX)));
+        for bad in [
+            "",
+            "1.5",
+            "-1",
+            "+1",
+            "18446744073709551616",
+            "1_000",
+            "12fen",
+        ] {
+            assert!(
+                parse_fen(bad).unwrap_err().contains("whole number"),
+                "{bad:?}"
+            );
+        }
+        assert_eq!(
+            parse_fen("0").unwrap_err(),
+            "the amount must be more than zero"
+        );
+        assert_eq!(parse_fen_or_zero("0"), Ok(Fen::ZERO));
+    }
+
+    #[test]
+    fn shares_are_a_merchant_number_and_an_amount() {
+        let share = parse_share("898201612345679=0.90").unwrap();
+        assert_eq!(
+            (share.mid.as_str(), share.total_amount),
+            ("898201612345679", Fen(90))
+        );
+        assert_eq!(share.mer_order_id, None);
+        let share = parse_share_fen("898201612345679=90").unwrap();
+        assert_eq!(share.total_amount, Fen(90));
+        // Only the first `=` separates: the rest belongs to the amount, which refuses it.
+        let e = parse_share("898201612345679=1=2").unwrap_err();
+        assert!(e.starts_with("the amount after `=`"), "{e}");
+        let e = parse_share("898201612345679").unwrap_err();
+        assert_eq!(
+            e,
+            "expected MID=AMOUNT, the amount in yuan, e.g. 898201612345679=0.90"
+        );
+        let e = parse_share("12345=1").unwrap_err();
+        assert_eq!(
+            e,
+            format!(
+                "the merchant number (MID): {}",
+                Mid::new("12345").unwrap_err().rule
+            )
+        );
+        let e = parse_share("898201612345679=0").unwrap_err();
+        assert_eq!(e, "the amount after `=`: the amount must be more than zero");
+        let e = parse_share_fen("898201612345679=0.90").unwrap_err();
+        assert!(e.contains("whole number"), "{e}");
+    }
+
+    /// No input makes an amount or share parser panic, and what they accept is exactly what
+    /// the core reads: every string up to 4 symbols over an alphabet of the characters that
+    /// matter, then longer pseudo-random ones (a fixed xorshift sequence, so failures repeat).
+    #[test]
+    fn no_input_panics_the_amount_parsers() {
+        const ALPHABET: [&str; 16] = [
+            "0",
+            "1",
+            "9",
+            ".",
+            "=",
+            "-",
+            "+",
+            " ",
+            "e",
+            "a",
+            "测",
+            "\u{0}",
+            "\u{301}",
+            "٣",
+            "898201612345679",
+            "18446744073709551615",
+        ];
+        let check = |input: &str| {
+            let yuan = parse_yuan_or_zero(input);
+            assert_eq!(yuan.ok(), Fen::from_yuan(input.trim()), "{input:?}");
+            if let Ok(fen) = parse_yuan(input) {
+                assert!(fen > Fen::ZERO, "{input:?}");
+            }
+            assert_eq!(
+                parse_fen_or_zero(input).ok(),
+                Fen::parse(input.trim()),
+                "{input:?}"
+            );
+            let _ = parse_fen(input);
+            for share in [parse_share(input), parse_share_fen(input)]
+                .into_iter()
+                .flatten()
+            {
+                assert!(share.total_amount > Fen::ZERO, "{input:?}");
+                assert!(input.starts_with(share.mid.as_str()) || input.starts_with(' '));
+            }
+        };
+        let mut inputs = vec![String::new()];
+        let mut last = vec![String::new()];
+        for _ in 0..4 {
+            let next: Vec<String> = last
+                .iter()
+                .flat_map(|prefix| ALPHABET.iter().map(move |s| format!("{prefix}{s}")))
+                .collect();
+            inputs.extend(next.iter().cloned());
+            last = next;
+        }
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut random = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..20_000 {
+            let len = (random() % 40) as usize;
+            let input: String = (0..len)
+                .map(|_| ALPHABET[(random() % ALPHABET.len() as u64) as usize])
+                .collect();
+            inputs.push(input);
+        }
+        for input in &inputs {
+            check(input);
+        }
+        // Some of them were accepted: the check above is not vacuous.
+        assert!(inputs.iter().filter(|i| parse_share(i).is_ok()).count() > 10);
     }
 }

@@ -22,15 +22,16 @@ pub struct Connection {
 }
 
 /// Runs an API command: connects ([`connect`]), builds the operation for the merchant with
-/// `build`, sends it, and returns the answer to print: with `--json` the typed answer as JSON,
-/// else the summary ([`render::summary`]) with `decision` first.
+/// `build` (which may use the core client, e.g. for a fresh id), sends it, and returns the
+/// answer to print ([`output`]): with `--json` the typed answer as JSON, else the summary
+/// ([`render::summary`]) with `decision` first.
 ///
 /// Errors come in this order, each with its exit code: a bad `--env` (2); every missing
 /// setting at once (4); an appId the core refuses (4); a merchant field that breaks its rule
 /// (2); whatever `build` refuses; then what the call returns.
 pub fn execute<O>(
     api: &ApiArgs,
-    build: impl FnOnce(&Merchant) -> Result<O, CliError>,
+    build: impl FnOnce(&Merchant, &chinaums::Client) -> Result<O, CliError>,
     decision: impl FnOnce(&O::Response) -> Option<Decision>,
 ) -> Result<String, CliError>
 where
@@ -38,15 +39,32 @@ where
     O::Response: Serialize,
 {
     let (connection, merchant) = connect(api)?;
-    let operation = build(&merchant)?;
-    let answer = connection
-        .client
-        .execute(&operation)
-        .map_err(|e| describe(&e, &connection.base_url))?;
+    let operation = build(&merchant, connection.client.core())?;
+    let answer = connection.call(&operation)?;
+    output(api, &answer, decision(&answer).as_ref())
+}
+
+impl Connection {
+    /// Sends `operation` and returns its answer, or the error described for the command line
+    /// (with the follow-up query when the outcome is unknown).
+    pub fn call<O: Operation>(&self, operation: &O) -> Result<O::Response, CliError> {
+        self.client
+            .execute(operation)
+            .map_err(|e| describe(&e, &self.base_url))
+    }
+}
+
+/// The answer as the command prints it: JSON with `--json`, else the summary with `decision`
+/// first.
+pub fn output<T: Serialize + ?Sized>(
+    api: &ApiArgs,
+    answer: &T,
+    decision: Option<&Decision>,
+) -> Result<String, CliError> {
     if api.json {
-        render::json(&answer)
+        render::json(answer)
     } else {
-        render::summary(&answer, decision(&answer).as_ref())
+        render::summary(answer, decision)
     }
 }
 

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::process::ExitCode;
 
-use chinaums::{ConfigErrorKind, Delivery, Error, ErrorClass, InvalidField};
+use chinaums::{ConfigErrorKind, Delivery, Error, ErrorClass, FollowUp, InvalidField};
 use serde_json::Value;
 
 use crate::common::{APP_ID, APP_KEY, ENV, setting_for_field};
@@ -119,6 +119,83 @@ pub struct CliError {
     pub http_status: Option<u16>,
     /// Whether the request may have been sent, for a transport failure.
     pub delivery: Option<Delivery>,
+    /// When the outcome is unknown: the query that settles it (boxed: errors stay small).
+    pub follow_up: Option<Box<FollowUpQuery>>,
+}
+
+/// The query that settles an unknown outcome, as `--json` prints it (`followUp`) and the hint
+/// names it: the operation and the ids to ask it with, and the command that asks it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FollowUpQuery {
+    /// `PaymentQuery` or `RefundQuery`: the SDK's name of the query.
+    pub operation: &'static str,
+    /// The order to ask about.
+    pub mer_order_id: String,
+    /// The refund to ask about, for a refund query.
+    pub refund_order_id: Option<String>,
+}
+
+impl FollowUpQuery {
+    /// The query a core [`FollowUp`] names: the refund query when it is about a refund, else
+    /// the payment query (read through the follow-up's own queries, so a kind of follow-up
+    /// the core adds later still has one).
+    pub fn of(follow_up: &FollowUp) -> Self {
+        match follow_up.refund_query() {
+            Some(query) => FollowUpQuery {
+                operation: "RefundQuery",
+                mer_order_id: query.mer_order_id.to_string(),
+                refund_order_id: query.refund_order_id.map(|id| id.to_string()),
+            },
+            None => FollowUpQuery {
+                operation: "PaymentQuery",
+                mer_order_id: follow_up.payment_query().mer_order_id.to_string(),
+                refund_order_id: None,
+            },
+        }
+    }
+
+    /// The `chinaums` command that asks it (with the same settings as the failed one), each id
+    /// quoted for a POSIX shell when it needs to be.
+    pub fn command(&self) -> String {
+        let order = shell_word(&self.mer_order_id);
+        match &self.refund_order_id {
+            Some(refund) => format!(
+                "chinaums refund-query {order} --refund-order-id {}",
+                shell_word(refund)
+            ),
+            None if self.operation == "RefundQuery" => format!("chinaums refund-query {order}"),
+            None => format!("chinaums query {order}"),
+        }
+    }
+
+    /// The hint: what to do now, and the command.
+    pub fn hint(&self) -> String {
+        if self.operation == "RefundQuery" {
+            format!(
+                "the refund may or may not have been made: never send a new refund for it; \
+                 ask the refund query (same settings): {}",
+                self.command()
+            )
+        } else {
+            format!(
+                "the outcome is unknown: ask the payment query before doing anything else \
+                 (same settings): {}",
+                self.command()
+            )
+        }
+    }
+
+    /// The `followUp` object of `--json`.
+    fn to_json(&self) -> Value {
+        let mut object = serde_json::Map::new();
+        object.insert("operation".into(), self.operation.into());
+        object.insert("merOrderId".into(), self.mer_order_id.clone().into());
+        if let Some(refund) = &self.refund_order_id {
+            object.insert("refundOrderId".into(), refund.clone().into());
+        }
+        object.insert("command".into(), self.command().into());
+        Value::Object(object)
+    }
 }
 
 impl CliError {
@@ -131,6 +208,7 @@ impl CliError {
             err_code: None,
             http_status: None,
             delivery: None,
+            follow_up: None,
         }
     }
 
@@ -183,6 +261,12 @@ impl CliError {
                     })
                 }),
             ),
+            (
+                "followUp",
+                self.follow_up
+                    .as_ref()
+                    .map_or(Value::Null, |query| query.to_json()),
+            ),
             ("exitCode", Value::from(self.exit() as u8)),
         ];
         // Written field by field to keep the documented order (a `serde_json::Map` sorts its
@@ -215,15 +299,25 @@ pub fn exit_for(error: &Error) -> Exit {
 }
 
 /// Describes an SDK error for a user who called `base_url`, with its `errCode`, HTTP status and
-/// delivery for `--json`. Never includes secrets: the core's errors carry none.
+/// delivery for `--json`, all read from the error's cause ([`Error::cause`]); when the outcome
+/// is unknown and the core names the query that settles it ([`Error::follow_up`]), that query
+/// is the hint and the `followUp` of `--json`. Never includes secrets: the core's errors carry
+/// none.
 pub fn describe(error: &Error, base_url: &str) -> CliError {
-    let mut described = explain(error, base_url);
-    described.err_code = error.err_code().map(str::to_owned);
-    described.http_status = error.status().map(|s| s.as_u16());
-    described.delivery = match error {
+    let cause = error.cause();
+    let mut described = explain(cause, base_url);
+    described.class = Class::of(error);
+    described.err_code = cause.err_code().map(str::to_owned);
+    described.http_status = cause.status().map(|s| s.as_u16());
+    described.delivery = match cause {
         Error::Transport(t) => Some(t.delivery),
         _ => None,
     };
+    if let Some(follow_up) = error.follow_up() {
+        let query = FollowUpQuery::of(follow_up);
+        described.hint = Some(query.hint());
+        described.follow_up = Some(Box::new(query));
+    }
     described
 }
 
@@ -314,6 +408,17 @@ fn explain(error: &Error, base_url: &str) -> CliError {
     }
 }
 
+/// `word` as one word of a POSIX shell command: as is when it is made of letters, digits and
+/// `_-.:/@%+=,` only, else in single quotes (an id may hold any printable ASCII character).
+pub fn shell_word(word: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "_-.:/@%+=,".contains(c);
+    if !word.is_empty() && word.chars().all(plain) {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
 fn auth_hint() -> &'static str {
     "check --app-id/--app-key (or CHINAUMS_APP_ID/CHINAUMS_APP_KEY), that --env matches the \
      credentials, and the machine's clock"
@@ -323,7 +428,10 @@ fn auth_hint() -> &'static str {
 mod tests {
     use super::*;
     use chinaums::http::StatusCode;
-    use chinaums::{HttpError, InvalidField, PlatformError, TransportError, TransportErrorKind};
+    use chinaums::{
+        Close, Fen, HttpError, InvalidField, Merchant, Operation, PlatformError, Refund,
+        TransportError, TransportErrorKind,
+    };
 
     fn platform(code: &str, status: StatusCode) -> Error {
         PlatformError::new(status, code, "msg").into()
@@ -426,6 +534,7 @@ mod tests {
                 "hint": "see http://***@h:1",
                 "httpStatus": null,
                 "delivery": null,
+                "followUp": null,
                 "exitCode": 1,
             })
         );
@@ -440,6 +549,7 @@ mod tests {
             "hint",
             "httpStatus",
             "delivery",
+            "followUp",
             "exitCode",
         ];
         assert!(keys.windows(2).all(|w| at(w[0]) < at(w[1])), "{text}");
@@ -497,5 +607,121 @@ mod tests {
         let e = describe(&Error::config(ConfigErrorKind::Tls, "no TLS"), "u");
         assert_eq!((e.class, e.exit()), (Class::Config, Exit::AuthConfig));
         assert!(e.message.contains("no TLS"), "{e}");
+    }
+
+    fn merchant() -> Merchant {
+        Merchant::new("898201612345678", "88880001", "YUEDANDEFAULT").unwrap()
+    }
+
+    /// What the core's own call makes of `operation` when the exchange gives `answer` (one
+    /// attempt): an unknown outcome comes back with the operation's follow-up.
+    fn through_the_core<O: Operation>(
+        operation: &O,
+        answer: Result<chinaums::http::Response<Vec<u8>>, TransportError>,
+    ) -> Error {
+        let client = chinaums::Client::builder(
+            chinaums::Credentials::new("app", "key"),
+            chinaums::Environment::Test,
+        )
+        .build();
+        let call = client.call(operation).unwrap();
+        match call.run_blocking(std::time::Duration::from_secs(1), |_| answer.clone()) {
+            Ok(_) => panic!("the call succeeded"),
+            Err(e) => e,
+        }
+    }
+
+    fn unresolved<O: Operation>(operation: &O, cause: TransportError) -> Error {
+        through_the_core(operation, Err(cause))
+    }
+
+    #[test]
+    fn an_unknown_refund_names_the_refund_query_in_text_and_json() {
+        let refund = Refund::new(
+            &merchant(),
+            "3194ORDER0001".parse().unwrap(),
+            "3194REFUND0001".parse().unwrap(),
+            Fen(30),
+        );
+        let cut = TransportError::new(Delivery::MaybeSent, TransportErrorKind::Io, "reset");
+        let error = unresolved(&refund, cut);
+        assert!(error.follow_up().is_some(), "{error:?}");
+        let e = describe(&error, "http://h");
+        assert_eq!(
+            (e.class, e.exit()),
+            (Class::OutcomeUnknown, Exit::OutcomeUnknown)
+        );
+        // errCode, httpStatus and delivery come from the cause.
+        assert_eq!(e.delivery, Some(Delivery::MaybeSent));
+        assert_eq!((e.err_code.as_deref(), e.http_status), (None, None));
+        let hint = e.hint.clone().unwrap();
+        assert!(
+            hint.contains("never send a new refund")
+                && hint.ends_with(
+                    "chinaums refund-query 3194ORDER0001 --refund-order-id 3194REFUND0001"
+                ),
+            "{hint}"
+        );
+        assert!(e.to_string().contains(&hint), "{e}");
+        let json: serde_json::Value = serde_json::from_str(&e.to_json()).unwrap();
+        assert_eq!(
+            json["followUp"],
+            serde_json::json!({
+                "operation": "RefundQuery",
+                "merOrderId": "3194ORDER0001",
+                "refundOrderId": "3194REFUND0001",
+                "command": "chinaums refund-query 3194ORDER0001 --refund-order-id 3194REFUND0001",
+            })
+        );
+        assert_eq!(json["delivery"], "maybe_sent");
+        assert_eq!(json["exitCode"], 6);
+    }
+
+    #[test]
+    fn an_unknown_close_names_the_payment_query() {
+        let close = Close::new(&merchant(), "3194ORDER0001".parse().unwrap());
+        let cut = TransportError::new(Delivery::MaybeSent, TransportErrorKind::Timeout, "slow");
+        let e = describe(&unresolved(&close, cut), "http://h");
+        let query = e.follow_up.clone().unwrap();
+        assert_eq!(
+            (
+                query.operation,
+                query.mer_order_id.as_str(),
+                query.refund_order_id
+            ),
+            ("PaymentQuery", "3194ORDER0001", None)
+        );
+        assert!(
+            e.hint
+                .as_deref()
+                .unwrap()
+                .ends_with("chinaums query 3194ORDER0001"),
+            "the payment query command"
+        );
+        let json: serde_json::Value = serde_json::from_str(&e.to_json()).unwrap();
+        assert_eq!(json["followUp"]["operation"], "PaymentQuery");
+        assert!(json["followUp"].get("refundOrderId").is_none(), "{json}");
+        // OPERATION_NOT_ALLOWED (closed already, or paid meanwhile): the same follow-up, and
+        // errCode and HTTP status from the cause.
+        let answer = chinaums::http::Response::new(
+            br#"{"errCode":"OPERATION_NOT_ALLOWED","errMsg":"x"}"#.to_vec(),
+        );
+        let e = describe(&through_the_core(&close, Ok(answer)), "http://h");
+        assert_eq!(e.class, Class::OutcomeUnknown);
+        assert_eq!(e.err_code.as_deref(), Some("OPERATION_NOT_ALLOWED"));
+        assert_eq!((e.http_status, e.delivery), (Some(200), None));
+        assert_eq!(e.follow_up.unwrap().operation, "PaymentQuery");
+        // A failure that is not "outcome unknown" has no follow-up.
+        let e = describe(&platform("NO_ORDER", StatusCode::OK), "http://h");
+        assert_eq!(e.follow_up, None);
+    }
+
+    #[test]
+    fn ids_in_a_command_are_quoted_when_a_shell_would_read_them() {
+        assert_eq!(shell_word("3194ORDER0001"), "3194ORDER0001");
+        assert_eq!(shell_word("a;b"), "'a;b'");
+        assert_eq!(shell_word("it's"), r"'it'\''s'");
+        assert_eq!(shell_word("$(x)"), "'$(x)'");
+        assert_eq!(shell_word(""), "''");
     }
 }

@@ -1,8 +1,9 @@
 //! # chinaums-cli
 //!
-//! The `chinaums` command: query the payment result of a ChinaUMS netpay order, print the
-//! OPEN-BODY-SIG header for a body step by step, and run the local sandbox gateway. See the
-//! README or `chinaums --help`.
+//! The `chinaums` command: query the payment result of a ChinaUMS netpay order, refund it, ask
+//! about a refund, close an unpaid order, complete or cancel a guaranteed payment, confirm the
+//! shares of a split payment; print the OPEN-BODY-SIG header for a body step by step, and run
+//! the local sandbox gateway. See the README or `chinaums --help`.
 //!
 //! The binary is a thin wrapper around [`run`]. The layout:
 //!
@@ -78,14 +79,20 @@ fn parse(argv: &[OsString]) -> Result<(Cli, String), clap::Error> {
     Ok((cli, name))
 }
 
-/// The API commands (those with the shared API arguments), for messages: `` `query` ``,
-/// `` `query` and `refund` ``.
+/// The API commands (those with the shared API arguments, nested ones by their full name),
+/// for messages: `` `query`, `refund` and `secure cancel` ``.
 fn api_commands() -> String {
-    let names: Vec<String> = Cli::command()
-        .get_subcommands()
-        .filter(|c| c.get_arguments().any(|a| a.get_id() == "sandbox"))
-        .map(|c| format!("`{}`", c.get_name()))
-        .collect();
+    fn walk(command: &clap::Command, prefix: &str, names: &mut Vec<String>) {
+        for sub in command.get_subcommands() {
+            let name = format!("{prefix}{}", sub.get_name());
+            if sub.get_arguments().any(|a| a.get_id() == "sandbox") {
+                names.push(format!("`{name}`"));
+            }
+            walk(sub, &format!("{name} "), names);
+        }
+    }
+    let mut names = Vec::new();
+    walk(&Cli::command(), "", &mut names);
     match names.as_slice() {
         [] => "API commands".to_owned(),
         [one] => one.clone(),

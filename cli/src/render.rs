@@ -31,13 +31,16 @@ pub fn amount(fen: Fen) -> String {
 }
 
 /// The field of an answer that carries the decision (e.g. `status`), and the decision in
-/// words; printed first in a summary, in place of the field's raw value.
+/// words; printed first in a summary, in place of the field's raw value. A command may bring
+/// other fields forward with it ([`Decision::and`]), e.g. a refund's `refundOrderId`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Decision {
     /// The field's wire name, e.g. `status`.
     pub field: &'static str,
     /// What to print for it, e.g. `paid (TRADE_SUCCESS)`.
     pub text: String,
+    /// Fields printed right after it, in this order, in place of their place in the answer.
+    pub also: Vec<(&'static str, String)>,
 }
 
 impl Decision {
@@ -46,7 +49,27 @@ impl Decision {
         Decision {
             field,
             text: text.into(),
+            also: Vec::new(),
         }
+    }
+
+    /// Prints `field` as `text` right after the decision (and not again in its place).
+    pub fn and(mut self, field: &'static str, text: impl Into<String>) -> Self {
+        self.also.push((field, text.into()));
+        self
+    }
+
+    /// The decision's rows: its own, then the fields it brings forward.
+    fn rows(&self) -> Vec<(String, Node)> {
+        std::iter::once((self.field, &self.text))
+            .chain(self.also.iter().map(|(field, text)| (*field, text)))
+            .map(|(field, text)| (field.to_owned(), Node::Text(text.clone())))
+            .collect()
+    }
+
+    /// Whether the decision prints `name` itself.
+    fn shows(&self, name: &str) -> bool {
+        self.field == name || self.also.iter().any(|(field, _)| *field == name)
     }
 }
 
@@ -77,25 +100,22 @@ pub fn summary<T: Serialize + ?Sized>(
 /// [`summary`] of an answer already in tree form.
 fn summary_of(tree: Node, decision: Option<&Decision>) -> String {
     let mut out = String::new();
-    match (prune(tree), decision) {
-        (Some(Node::Fields(fields)), decision) => {
-            let mut rows: Vec<(String, Node)> = Vec::with_capacity(fields.len() + 1);
-            if let Some(d) = decision {
-                rows.push((d.field.to_owned(), Node::Text(d.text.clone())));
-            }
+    let lead = decision.map(Decision::rows).unwrap_or_default();
+    match prune(tree) {
+        Some(Node::Fields(fields)) => {
+            let mut rows = lead;
             rows.extend(
                 fields
                     .into_iter()
-                    .filter(|(name, _)| decision.is_none_or(|d| name != d.field)),
+                    .filter(|(name, _)| decision.is_none_or(|d| !d.shows(name))),
             );
             write_fields(&mut out, 0, &rows);
         }
         // Not an object (no answer type is, but any `Serialize` must render): the decision,
         // then the value alone.
-        (other, decision) => {
-            if let Some(d) = decision {
-                let row = [(d.field.to_owned(), Node::Text(d.text.clone()))];
-                write_fields(&mut out, 0, &row);
+        other => {
+            if !lead.is_empty() {
+                write_fields(&mut out, 0, &lead);
             }
             match other {
                 Some(Node::List(items)) => write_list(&mut out, 0, &items),
@@ -778,6 +798,26 @@ kind:
         assert_eq!(
             summary(&answer, Some(&d)).unwrap(),
             "status: in words (RAW)\na:      1\nz:      2\n"
+        );
+    }
+
+    #[test]
+    fn fields_the_decision_brings_forward_come_next_and_only_once() {
+        let answer = BTreeMap::from([("a", "1"), ("id", "R1"), ("status", "RAW"), ("z", "2")]);
+        let d = Decision::new("status", "in words (RAW)").and("id", "R1\u{1b}");
+        assert_eq!(
+            summary(&answer, Some(&d)).unwrap(),
+            "status: in words (RAW)\nid:     R1\\u{1b}\na:      1\nz:      2\n"
+        );
+        // A field the answer lacks is shown all the same; a non-object answer keeps them too.
+        let d = Decision::new("status", "s").and("missing", "m");
+        assert_eq!(
+            summary(&answer, Some(&d)).unwrap().lines().nth(1),
+            Some("missing: m")
+        );
+        assert_eq!(
+            summary(&7u8, Some(&d)).unwrap(),
+            "status:  s\nmissing: m\n7\n"
         );
     }
 

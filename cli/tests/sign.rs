@@ -269,7 +269,8 @@ fn api_only_flags_are_refused() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains(
-            "--sandbox applies to `query` only",
+            "--sandbox applies to `query`, `refund`, `refund-query`, `close`, `secure complete`, \
+             `secure cancel` and `split confirm` only, not to `sign`",
         ));
 }
 

@@ -1,9 +1,14 @@
 //! One file per command: its own arguments (the shared groups come from [`crate::common`]),
 //! its help text, and its [`Run`].
 
+pub mod close;
 pub mod query;
+pub mod refund;
+pub mod refund_query;
 pub mod sandbox;
+pub mod secure;
 pub mod sign;
+pub mod split;
 
 use crate::common::ApiArgs;
 use crate::exit::CliError;

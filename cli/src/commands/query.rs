@@ -58,7 +58,7 @@ impl Run for QueryArgs {
     fn run(&self) -> Result<String, CliError> {
         execute(
             &self.api,
-            |merchant| {
+            |merchant, _| {
                 let mer_order_id = MerOrderId::new(self.mer_order_id.as_str())
                     .map_err(|e| CliError::invalid(&e).hint("fix the <merOrderId> argument"))?;
                 let mut query = PaymentQuery::new(merchant, mer_order_id);
