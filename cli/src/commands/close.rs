@@ -55,10 +55,27 @@ impl Run for CloseArgs {
             |merchant, _| Ok(Close::new(merchant, mer_order_id(&self.mer_order_id)?)),
             |answer| Some(decision(answer)),
         )
+        .map_err(not_allowed_hint)
     }
 
     fn api(&mut self) -> Option<&mut ApiArgs> {
         Some(&mut self.api)
+    }
+}
+
+/// `OPERATION_NOT_ALLOWED` with the payment query as follow-up: the hint says why the order
+/// could not be closed (closed already, or paid) before naming the query.
+fn not_allowed_hint(error: CliError) -> CliError {
+    match (&error.err_code, &error.follow_up) {
+        (Some(code), Some(query)) if code == "OPERATION_NOT_ALLOWED" => {
+            let hint = format!(
+                "the order may be closed already, or paid in the meantime: only the payment \
+                 query can tell; ask it (same settings): {}",
+                query.command()
+            );
+            error.hint(hint)
+        }
+        _ => error,
     }
 }
 
@@ -82,6 +99,27 @@ mod tests {
     fn decided(json: &str) -> String {
         let r: CloseResponse = serde_json::from_str(json).unwrap();
         decision(&r).text
+    }
+
+    #[test]
+    fn operation_not_allowed_says_why_then_names_the_query() {
+        use crate::exit::{Class, FollowUpQuery};
+        let query = FollowUpQuery {
+            operation: "PaymentQuery",
+            mer_order_id: "3194X0001".into(),
+            refund_order_id: None,
+        };
+        let mut e = CliError::new(Class::OutcomeUnknown, "m");
+        e.err_code = Some("OPERATION_NOT_ALLOWED".into());
+        e.follow_up = Some(Box::new(query));
+        let hint = not_allowed_hint(e).hint.unwrap();
+        assert!(
+            hint.starts_with("the order may be closed already, or paid")
+                && hint.ends_with(": chinaums query 3194X0001"),
+            "{hint}"
+        );
+        let e = not_allowed_hint(CliError::new(Class::OutcomeUnknown, "m").hint("h"));
+        assert_eq!(e.hint.as_deref(), Some("h"));
     }
 
     #[test]
