@@ -7,7 +7,9 @@ use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 
-use chinaums::{Client, Credentials, Environment, Merchant, PaymentQuery};
+use chinaums::{
+    Client, Credentials, Environment, Fen, Merchant, PaymentQuery, Refund, RefundQuery,
+};
 use chinaums_sandbox::{DEMO_INST_MID, DEMO_MID, DEMO_PAID_ORDER, DEMO_TID};
 use common::{Conn, IO_TIMEOUT, eventually};
 
@@ -260,6 +262,37 @@ fn custom_credentials_tls_and_quiet() {
     assert!(success);
     assert!(err.is_empty(), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn refunds_pending_first_is_a_flag() {
+    let running = spawn(&["--seed-demo", "--refunds-pending-first", "--quiet"]);
+    let client = Client::new(
+        Credentials::new(running.value("appId:"), running.value("appKey:")),
+        Environment::custom(&running.base_url()).unwrap(),
+    );
+    let merchant = Merchant::new(DEMO_MID, DEMO_TID, DEMO_INST_MID).unwrap();
+    let refund = Refund::new(
+        &merchant,
+        DEMO_PAID_ORDER.parse().unwrap(),
+        "3194FLAGREFUND01".parse().unwrap(),
+        Fen(10),
+    );
+    let send = |request: chinaums::http::Request<Vec<u8>>| {
+        let authority = request.uri().authority().unwrap().to_string();
+        let stream = TcpStream::connect(authority.as_str()).unwrap();
+        stream.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+        stream.set_write_timeout(Some(IO_TIMEOUT)).unwrap();
+        Conn::new(stream).exchange(&request).json()
+    };
+    let json = send(client.prepare(&refund).unwrap());
+    assert_eq!(json["refundStatus"], "PROCESSING", "{json}");
+    let query = RefundQuery::new(&merchant, DEMO_PAID_ORDER.parse().unwrap());
+    let json = send(client.prepare(&query).unwrap());
+    assert_eq!(json["refundStatus"], "SUCCESS", "{json}");
+    let (success, _, err) = running.interrupt();
+    assert!(success);
+    assert!(err.is_empty(), "--quiet: {err}");
 }
 
 #[test]

@@ -63,35 +63,6 @@ const EXAMPLE_FIELDS: &[&str] = &[
     "connectSys",
 ];
 
-/// The keys of a JSON object in wire order.
-fn keys_in_order(body: &[u8]) -> Vec<String> {
-    // serde_json's Map sorts keys; read them in order with a streaming visitor instead.
-    struct Keys(Vec<String>);
-    impl<'de> serde::Deserialize<'de> for Keys {
-        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-            struct V;
-            impl<'de> serde::de::Visitor<'de> for V {
-                type Value = Keys;
-                fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                    f.write_str("an object")
-                }
-                fn visit_map<A: serde::de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> Result<Keys, A::Error> {
-                    let mut keys = Vec::new();
-                    while let Some((k, _)) = map.next_entry::<String, serde::de::IgnoredAny>()? {
-                        keys.push(k);
-                    }
-                    Ok(Keys(keys))
-                }
-            }
-            d.deserialize_map(V)
-        }
-    }
-    serde_json::from_slice::<Keys>(body).unwrap().0
-}
-
 #[test]
 fn demo_orders_answer_with_status_amounts_and_the_documented_field_set() {
     let sandbox = Sandbox::start_demo().unwrap();

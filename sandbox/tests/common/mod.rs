@@ -455,3 +455,40 @@ pub fn token_query(sandbox: &Sandbox, token: &str, mer_order_id: &str) -> http::
 pub fn instant_now() -> std::time::Instant {
     std::time::Instant::now()
 }
+
+/// The keys of a JSON object in wire order.
+pub fn keys_in_order(body: &[u8]) -> Vec<String> {
+    // serde_json's Map sorts keys; read them in order with a streaming visitor instead.
+    struct Keys(Vec<String>);
+    impl<'de> serde::Deserialize<'de> for Keys {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl<'de> serde::de::Visitor<'de> for V {
+                type Value = Keys;
+                fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                    f.write_str("an object")
+                }
+                fn visit_map<A: serde::de::MapAccess<'de>>(
+                    self,
+                    mut map: A,
+                ) -> Result<Keys, A::Error> {
+                    let mut keys = Vec::new();
+                    while let Some((k, _)) = map.next_entry::<String, serde::de::IgnoredAny>()? {
+                        keys.push(k);
+                    }
+                    Ok(Keys(keys))
+                }
+            }
+            d.deserialize_map(V)
+        }
+    }
+    serde_json::from_slice::<Keys>(body).unwrap().0
+}
+
+/// `body` signed (OPEN-BODY-SIG) for `path`, exactly as given: for requests the core would
+/// refuse to build.
+pub fn signed(sandbox: &Sandbox, path: &str, body: &Value) -> http::Request<Vec<u8>> {
+    client(sandbox)
+        .sign_request(path, serde_json::to_vec(body).unwrap())
+        .unwrap()
+}
