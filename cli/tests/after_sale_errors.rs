@@ -111,6 +111,28 @@ fn bad_ids_are_usage_errors_naming_the_flag() {
             "--refund-order-id",
         ),
         (&["close", "X"][..], "<merOrderId>"),
+        (
+            &[
+                "refund",
+                DEMO_PAID_ORDER,
+                "--fen",
+                "1",
+                "--desc",
+                "two\nlines",
+            ][..],
+            "--desc",
+        ),
+        (
+            &[
+                "refund",
+                DEMO_PAID_ORDER,
+                "--fen",
+                "1",
+                "--desc",
+                &"x".repeat(256),
+            ][..],
+            "--desc",
+        ),
     ] {
         let (code, json) = json_error(against(&sandbox, args).arg("--json"));
         assert_eq!(

@@ -6,7 +6,8 @@
 //! `--json` answer: it is what makes repeating the refund safe.
 
 use chinaums::{
-    MerOrderId, MsgSrcId, Refund, RefundOrderId, RefundResponse, RefundState, RefundStatus,
+    MerOrderId, MsgSrcId, Operation, Refund, RefundOrderId, RefundResponse, RefundState,
+    RefundStatus,
 };
 use clap::Args;
 
@@ -93,6 +94,14 @@ impl Run for RefundArgs {
         if let Some(desc) = &self.desc {
             refund = refund.refund_desc(desc.as_str());
         }
+        // The core checks again when sending; here its error names the flag.
+        refund.validate().map_err(|e| {
+            let flag = match e.field {
+                "refundDesc" => "--desc",
+                _ => "--amount (or --fen)",
+            };
+            CliError::invalid(&e).hint(format!("fix {flag}"))
+        })?;
         let mut answer = connection
             .call(&refund)
             .map_err(|e| retry_hint(e, &refund_order_id))?;
