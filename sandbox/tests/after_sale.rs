@@ -673,3 +673,86 @@ fn orders_built_by_a_test_behave_like_the_demo_ones() {
     .unwrap();
     assert_eq!(repeat.state(), RefundState::Refunded);
 }
+
+/// Hostile values in every field of every after-sale request: always an HTTP 200 business
+/// answer with an `errCode`, never a panic, and amounts that could overflow are refused.
+#[test]
+fn no_field_value_makes_an_after_sale_endpoint_misbehave() {
+    let (gateway, client) = gateway();
+    let paths = [
+        <Refund as Operation>::PATH,
+        <RefundQuery as Operation>::PATH,
+        <Close as Operation>::PATH,
+        <SecureComplete as Operation>::PATH,
+        <SecureCancel as Operation>::PATH,
+        <SubOrdersConfirm as Operation>::PATH,
+    ];
+    let base = serde_json::json!({
+        "requestTimestamp": chinaums::timestamps::request_timestamp(now()),
+        "mid": DEMO_MID,
+        "tid": DEMO_TID,
+        "instMid": DEMO_INST_MID,
+        "merOrderId": DEMO_SPLIT_ORDER,
+        "refundOrderId": "3194HOSTILE00001",
+        "refundAmount": 1,
+        "completedAmount": 1,
+        "platformAmount": 10,
+        "subOrders": [{"mid": DEMO_SUB_MID, "totalAmount": 90}],
+    });
+    let hostile = [
+        serde_json::json!(null),
+        serde_json::json!(""),
+        serde_json::json!("0"),
+        serde_json::json!("-1"),
+        serde_json::json!("18446744073709551615"),
+        serde_json::json!("18446744073709551616"),
+        serde_json::json!(u64::MAX),
+        serde_json::json!(-1),
+        serde_json::json!(1e300),
+        serde_json::json!(true),
+        serde_json::json!("订单\u{0}\n"),
+        serde_json::json!("x".repeat(10_000)),
+        serde_json::json!([]),
+        serde_json::json!([null, 1, "a", {}]),
+        serde_json::json!([{"mid": DEMO_SUB_MID, "totalAmount": u64::MAX}, {"mid": DEMO_SUB_MID, "totalAmount": u64::MAX}]),
+        serde_json::json!({"nested": {"deeper": [1, 2, 3]}}),
+    ];
+    let fields: Vec<String> = base.as_object().unwrap().keys().cloned().collect();
+    let mut answered = 0;
+    for path in paths {
+        for field in &fields {
+            for value in &hostile {
+                let mut body = base.clone();
+                body[field.as_str()] = value.clone();
+                let request = client
+                    .sign_request(path, serde_json::to_vec(&body).unwrap())
+                    .unwrap();
+                let response = gateway.handle(request, now()).into_result().unwrap();
+                assert_eq!(response.status(), 200, "{path} {field}={value}");
+                let json: serde_json::Value = serde_json::from_slice(response.body()).unwrap();
+                let code = json["errCode"].as_str().unwrap_or_default();
+                assert!(
+                    [
+                        "SUCCESS",
+                        "BAD_REQUEST",
+                        "NO_ORDER",
+                        "OPERATION_NOT_ALLOWED",
+                        "ABNORMAL_REQUEST_TIME",
+                    ]
+                    .contains(&code),
+                    "{path} {field}={value}: {json}"
+                );
+                answered += 1;
+            }
+        }
+    }
+    assert_eq!(answered, paths.len() * fields.len() * hostile.len());
+    // Whatever went through, the book's sums still hold.
+    for order in Order::demo_orders() {
+        let now = gateway.order(DEMO_MID, &order.mer_order_id).unwrap();
+        assert!(
+            now.refund_amount.unwrap_or(Fen::ZERO) <= now.total_amount,
+            "{now:?}"
+        );
+    }
+}

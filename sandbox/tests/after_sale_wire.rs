@@ -316,6 +316,12 @@ fn bad_fields_are_bad_request_naming_the_field_and_change_nothing() {
         (
             REFUND,
             base.clone(),
+            json!({"targetOrderId": "4".repeat(65)}),
+            "targetOrderId: must be at most 64 characters, got 65".into(),
+        ),
+        (
+            REFUND,
+            base.clone(),
             sub(json!("x")),
             "subOrders: must be an array".into(),
         ),
