@@ -5,6 +5,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use crate::auth::form_param;
 use crate::auth::token::{self, AccessToken};
 use crate::auth::token_cache::{TokenCache, TokenStore};
 use crate::auth::{AuthScheme, body_sig};
@@ -13,10 +14,12 @@ use crate::clock::{Clock, NonceSource, RandomNonce, SystemClock, check_nonce};
 use crate::credentials::Credentials;
 use crate::environment::Environment;
 use crate::error::{ConfigErrorKind, Error, InvalidField};
-use crate::operation::{Operation, Reply};
+use crate::netpay::common::RequestEnvelope;
+use crate::operation::{Operation, Redirect, Reply};
 use crate::response;
 use crate::types::ids::{MerOrderId, MsgSrcId, RefundOrderId};
 use crate::types::time::{auth_timestamp, format_datetime, request_timestamp};
+use time::PrimitiveDateTime;
 
 struct Inner {
     credentials: Credentials,
@@ -175,7 +178,13 @@ impl Client {
     /// chose one), then the operation's fields.
     pub fn encode<O: Operation>(&self, op: &O) -> Result<Vec<u8>, Error> {
         op.validate()?;
-        let request_timestamp = match op.request_timestamp() {
+        let request_timestamp = self.request_timestamp_of(op.request_timestamp())?;
+        op.encode(&request_timestamp)
+    }
+
+    /// The `requestTimestamp` to send: the operation's own, or the clock's (both Beijing).
+    fn request_timestamp_of(&self, chosen: Option<PrimitiveDateTime>) -> Result<String, Error> {
+        let request_timestamp = match chosen {
             Some(at) => format_datetime(at),
             None => request_timestamp(self.now()),
         };
@@ -186,7 +195,7 @@ impl Client {
             )
             .into());
         }
-        op.encode(&request_timestamp)
+        Ok(request_timestamp)
     }
 
     /// The authentication scheme.
@@ -212,6 +221,44 @@ impl Client {
                 self.token_authorized_request(op.path(), body, &token)
             }
         }
+    }
+
+    /// The signed GET URL of an H5 payment (OPEN-FORM-PARAM): send the payer's browser there;
+    /// the platform answers with a `302` to its cashier. `requestTimestamp` comes first in the
+    /// `content`, then the operation's fields; the signature covers that JSON unencoded, and
+    /// each query value is encoded once, as `java.net.URLEncoder` does.
+    pub fn redirect_url<R: Redirect>(&self, op: &R) -> Result<http::Uri, Error> {
+        self.inner.credentials.check()?;
+        op.validate()?;
+        let request_timestamp = self.request_timestamp_of(op.request_timestamp())?;
+        let content = serde_json::to_string(&RequestEnvelope {
+            request_timestamp: &request_timestamp,
+            operation: op,
+        })
+        .map_err(|e| {
+            Error::config(
+                ConfigErrorKind::Request,
+                format!("cannot serialize the URL content: {e}"),
+            )
+        })?;
+        // The path must make a URL under the base; the query is built by the form-param module.
+        self.uri(R::PATH)?;
+        let credentials = &self.inner.credentials;
+        let url = form_param::redirect_url(
+            self.inner.environment.base_url(),
+            R::PATH,
+            credentials.app_id(),
+            credentials.app_key(),
+            &auth_timestamp(self.now()),
+            &self.nonce()?,
+            &content,
+        );
+        url.parse().map_err(|_| {
+            Error::config(
+                ConfigErrorKind::Request,
+                "the signed URL is not a valid URI",
+            )
+        })
     }
 
     /// The raw escape hatch: signs `body` (exact bytes, sent as they are) for `POST {base}{path}`

@@ -61,12 +61,13 @@ pub use error::{
     Unresolved, classify, known_class,
 };
 pub use netpay::*;
-pub use operation::{Operation, RawOperation, RawResponse, Reply};
+pub use operation::{Operation, RawOperation, RawResponse, Redirect, Reply};
 pub use response::Classifier;
 pub use transport::{DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, MAX_TIMEOUT, TransportConfig};
 pub use types::{
-    AppId, Fen, InstMid, MerOrderId, Merchant, Mid, MsgId, MsgSrcId, Nonce, PaymentState,
-    PlatformDate, PlatformTime, RefundOrderId, SrcReserve, Tid, TradeStatus,
+    AppId, BillNo, Fen, InstMid, MerOrderId, Merchant, Mid, MsgId, MsgSrcId, Nonce, NotifyUrl,
+    PaymentState, PlatformDate, PlatformTime, QrCodeId, RefundOrderId, ReturnUrl, SrcReserve, Tid,
+    TradeStatus,
 };
 
 /// OPEN-BODY-SIG as pure functions, every step public: compare them with another
@@ -80,6 +81,12 @@ pub mod body_sig {
 /// debugging and for servers (the sandbox).
 pub mod access_token {
     pub use crate::auth::token::*;
+}
+
+/// OPEN-FORM-PARAM as pure functions: the signed GET URLs of the H5 cashier redirects
+/// ([`Client::redirect_url`] builds them from an operation), and their check, for servers.
+pub mod form_param {
+    pub use crate::auth::form_param::*;
 }
 
 /// Beijing time (fixed UTC+8) and the platform's timestamp formats.

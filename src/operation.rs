@@ -75,6 +75,25 @@ pub trait Operation: Serialize {
     }
 }
 
+/// A payment the payer's browser opens: a GET URL signed with OPEN-FORM-PARAM (the H5 cashier
+/// redirects), built by [`Client::redirect_url`](crate::Client::redirect_url). The operation's
+/// fields, after the common `requestTimestamp`, are the URL's `content`.
+pub trait Redirect: Serialize {
+    /// The URL path, e.g. `/v1/netpay/trade/h5-pay`.
+    const PATH: &'static str;
+
+    /// Checks the rules the field types cannot carry; runs before anything is signed.
+    fn validate(&self) -> Result<(), InvalidField> {
+        Ok(())
+    }
+
+    /// The `requestTimestamp` the caller chose (Beijing wall-clock time); `None` takes the
+    /// client's clock.
+    fn request_timestamp(&self) -> Option<PrimitiveDateTime> {
+        None
+    }
+}
+
 /// A decoded platform reply: it knows its `errCode` and message. Plain data that can move
 /// between threads, so any adapter can hand it back from a spawned task.
 pub trait Reply: DeserializeOwned + Send + 'static {

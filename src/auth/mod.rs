@@ -6,6 +6,7 @@ use http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use crate::error::{ConfigErrorKind, Error};
 
 pub mod body_sig;
+pub mod form_param;
 pub mod token;
 pub mod token_cache;
 

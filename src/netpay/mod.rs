@@ -4,6 +4,7 @@
 
 mod close;
 pub(crate) mod common;
+mod order;
 mod query;
 mod refund;
 mod refund_query;
@@ -12,6 +13,7 @@ mod split;
 
 pub use close::*;
 pub use common::{AnswerEnvelope, FollowUp, OrderEcho};
+pub use order::*;
 pub use query::*;
 pub use refund::{Refund, RefundResponse, RefundState, RefundStatus, RefundSubOrder};
 pub use refund_query::*;

@@ -213,6 +213,48 @@ wire_string!(
     Nonce, "nonce", |field, v| header_token(field, v, 1, crate::auth::body_sig::MAX_NONCE_LEN)
 );
 
+wire_string!(
+    /// `billNo` (账单号), the merchant's number for a QR bill: 6 to 32 characters, starting
+    /// with the merchant's `msgSrcId`.
+    BillNo, "billNo", |field, v| identifier(field, v, 6, 32)
+);
+wire_string!(
+    /// `qrCodeId`: the platform's id of a QR code (a fixed code to bind, or one to close).
+    QrCodeId, "qrCodeId", |field, v| identifier(field, v, 1, 64)
+);
+wire_string!(
+    /// `notifyUrl`: where the platform POSTs payment notifications; an absolute `http(s)` URL
+    /// of at most 255 characters.
+    NotifyUrl, "notifyUrl", |field, v| absolute_url(field, v)
+);
+wire_string!(
+    /// `returnUrl`: where the cashier sends the payer's browser after paying; an absolute
+    /// `http(s)` URL of at most 255 characters.
+    ReturnUrl, "returnUrl", |field, v| absolute_url(field, v)
+);
+
+/// An absolute `http` or `https` URL with a host, of at most 255 characters, kept exactly as
+/// given (it is signed as sent).
+fn absolute_url(field: &'static str, value: &str) -> Result<(), InvalidField> {
+    if value.len() > 255 {
+        return Err(InvalidField::new(
+            field,
+            format!("must be at most 255 characters, got {}", value.len()),
+        ));
+    }
+    let bad = || {
+        InvalidField::new(
+            field,
+            "must be an absolute http:// or https:// URL with a host",
+        )
+    };
+    let uri: http::Uri = value.parse().map_err(|_| bad())?;
+    match (uri.scheme_str(), uri.host()) {
+        (Some("http" | "https"), Some(host)) if !host.is_empty() => Ok(()),
+        _ => Err(bad()),
+    }
+}
+
 /// Printable ASCII without spaces, `"` or `,`, of `min..=max` bytes: a value that goes into an
 /// `Authorization` header's `Name="value"` pairs.
 fn header_token(

@@ -7,8 +7,8 @@ pub mod time;
 
 pub use fen::Fen;
 pub use ids::{
-    AppId, InstMid, MerOrderId, Merchant, Mid, MsgId, MsgSrcId, Nonce, RefundOrderId, SrcReserve,
-    Tid,
+    AppId, BillNo, InstMid, MerOrderId, Merchant, Mid, MsgId, MsgSrcId, Nonce, NotifyUrl, QrCodeId,
+    RefundOrderId, ReturnUrl, SrcReserve, Tid,
 };
 pub use status::{PaymentState, TradeStatus};
 pub use time::{PlatformDate, PlatformTime};
