@@ -41,6 +41,7 @@ mod credentials;
 mod environment;
 mod error;
 mod netpay;
+pub mod notify;
 mod operation;
 mod response;
 mod transport;
