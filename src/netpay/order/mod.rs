@@ -17,9 +17,13 @@ use crate::types::ids::{self, Mid, NotifyUrl, ReturnUrl};
 use crate::types::status::wire_enum;
 use crate::types::time::format_datetime;
 
+pub(crate) mod app;
+pub(crate) mod bills;
 pub(crate) mod h5;
 pub(crate) mod mini;
 
+pub use app::*;
+pub use bills::*;
 pub use h5::*;
 pub use mini::*;
 
