@@ -233,3 +233,51 @@ proptest! {
         prop_assert!(notify::verify(body.as_bytes(), None, &key()).is_ok());
     }
 }
+
+/// A QR bill's notification: `billPayment` is a JSON string inside the form, verified as sent
+/// and decoded after; only `PAID` is paid.
+#[test]
+fn bill_notifications_decode_their_payment() {
+    let payment = r#"{"payTime":"2024-01-01 12:00:05","merOrderId":"3194BILLPAY0001","totalAmount":100,"status":"TRADE_SUCCESS","targetSys":"WXPay"}"#;
+    let build = |status: &str| {
+        let mut fields = Fields::new();
+        for (k, v) in [
+            ("billNo", "31942024010112000000009999"),
+            ("billDate", "2024-01-01"),
+            ("billStatus", status),
+            ("totalAmount", "100"),
+            ("billPayment", payment),
+            ("notifyId", "n-3"),
+            ("qrCodeType", "BILLPAY"),
+            ("signType", "SHA256"),
+            ("gY", "Snwz"),
+        ] {
+            fields.insert(k.into(), v.into());
+        }
+        let sign = notify::sign(&fields, &key(), SignType::Sha256);
+        format!("{}&sign={sign}", notify::encode_form(&fields))
+    };
+    let paid = notify::verify(build("PAID").as_bytes(), None, &key()).unwrap();
+    let Notification::Bill(bill) = &paid else {
+        panic!("{paid:?}")
+    };
+    assert_eq!(bill.total_amount, Some(Fen(100)));
+    let payment = bill.bill_payment.as_ref().unwrap();
+    assert_eq!(payment.total_amount, Some(Fen(100)));
+    assert_eq!(paid.mer_order_id(), Some("3194BILLPAY0001"));
+    assert_eq!(paid.state(), PaymentState::Paid);
+    for (status, state) in [
+        ("REFUND", PaymentState::Refunded),
+        ("CLOSED", PaymentState::Closed),
+        ("UNPAID", PaymentState::Unknown),
+        ("SOMETHING_NEW", PaymentState::Unknown),
+    ] {
+        assert_eq!(
+            notify::verify(build(status).as_bytes(), None, &key())
+                .unwrap()
+                .state(),
+            state,
+            "{status}"
+        );
+    }
+}

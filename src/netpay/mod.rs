@@ -4,7 +4,7 @@
 
 mod close;
 pub(crate) mod common;
-mod order;
+pub(crate) mod order;
 mod query;
 mod refund;
 mod refund_query;

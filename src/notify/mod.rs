@@ -38,7 +38,7 @@
 mod types;
 mod verify;
 
-pub use types::{Notification, PaymentNotification, RefundNotification};
+pub use types::{BillNotification, Notification, PaymentNotification, RefundNotification};
 pub use verify::{
     Fields, NotifyError, NotifyKey, SignType, parse_form, parse_json, sign, string_to_sign,
     verify_fields,

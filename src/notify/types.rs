@@ -3,6 +3,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::netpay::order::bills::object_or_json_string;
+use crate::netpay::{BillPayment, BillState, BillStatus};
 use crate::notify::verify::{Fields, SignType};
 use crate::types::fen::{self, Fen};
 use crate::types::status::{PaymentState, TradeStatus};
@@ -16,6 +18,8 @@ pub enum Notification {
     Payment(Box<PaymentNotification>),
     /// An order was refunded (`status` `TRADE_REFUND` with a `refundOrderId`).
     Refund(Box<RefundNotification>),
+    /// A QR bill was paid, refunded or closed (the body has a `billNo`).
+    Bill(Box<BillNotification>),
     /// A verified body whose fields do not fit the family they claim (an amount that is not a
     /// number, say): kept as sent, and its state is unknown.
     Unrecognized {
@@ -35,7 +39,13 @@ impl Notification {
             .collect();
         let refund = fields.get("status").map(String::as_str) == Some("TRADE_REFUND")
             && fields.get("refundOrderId").is_some_and(|v| !v.is_empty());
-        let typed = if refund {
+        let bill = fields.get("billNo").is_some_and(|v| !v.is_empty());
+        let typed = if bill {
+            serde_json::from_value::<BillNotification>(Value::Object(object)).map(|mut n| {
+                n.sign_type = Some(sign_type);
+                Notification::Bill(Box::new(n))
+            })
+        } else if refund {
             serde_json::from_value::<RefundNotification>(Value::Object(object)).map(|mut n| {
                 n.sign_type = Some(sign_type);
                 Notification::Refund(Box::new(n))
@@ -61,6 +71,13 @@ impl Notification {
                 .as_ref()
                 .map_or(PaymentState::Unknown, TradeStatus::state),
             Notification::Refund(_) => PaymentState::Refunded,
+            Notification::Bill(n) => match BillState::of(n.bill_status.as_ref()) {
+                BillState::Paid => PaymentState::Paid,
+                BillState::Refunded => PaymentState::Refunded,
+                BillState::Closed => PaymentState::Closed,
+                // Unpaid, unknown to the platform, or a value this SDK does not know: never paid.
+                BillState::InProgress => PaymentState::Unknown,
+            },
             Notification::Unrecognized { .. } => PaymentState::Unknown,
         }
     }
@@ -70,6 +87,7 @@ impl Notification {
         match self {
             Notification::Payment(n) => n.notify_id.as_deref(),
             Notification::Refund(n) => n.notify_id.as_deref(),
+            Notification::Bill(n) => n.notify_id.as_deref(),
             Notification::Unrecognized { fields, .. } => fields.get("notifyId").map(String::as_str),
         }
     }
@@ -79,6 +97,11 @@ impl Notification {
         match self {
             Notification::Payment(n) => n.mer_order_id.as_deref(),
             Notification::Refund(n) => n.mer_order_id.as_deref(),
+            // A bill's order is the payment's (a bill has none before it is paid).
+            Notification::Bill(n) => n
+                .bill_payment
+                .as_ref()
+                .and_then(|p| p.mer_order_id.as_deref()),
             Notification::Unrecognized { fields, .. } => {
                 fields.get("merOrderId").map(String::as_str)
             }
@@ -181,6 +204,55 @@ pub struct RefundNotification {
     pub target_sys: Option<String>,
     /// `notifyId`: the same for every re-delivery.
     pub notify_id: Option<String>,
+    /// The hash the signature used.
+    #[serde(skip)]
+    pub sign_type: Option<SignType>,
+    /// Every other field, as sent.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// A notification about a QR bill. `billPayment` arrives as a JSON string inside the form and is
+/// decoded here (its bytes were verified as sent).
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct BillNotification {
+    /// `mid`.
+    pub mid: Option<String>,
+    /// `tid`.
+    pub tid: Option<String>,
+    /// `instMid`.
+    pub inst_mid: Option<String>,
+    /// `billNo`.
+    pub bill_no: Option<String>,
+    /// `billDate`.
+    #[serde(default, deserialize_with = "non_empty")]
+    pub bill_date: Option<PlatformDate>,
+    /// `billStatus`: see [`Notification::state`]; only `PAID` is paid.
+    #[serde(default, deserialize_with = "non_empty")]
+    pub bill_status: Option<BillStatus>,
+    /// `totalAmount`.
+    #[serde(default, with = "fen::optional")]
+    pub total_amount: Option<Fen>,
+    /// `receiptAmount`.
+    #[serde(default, with = "fen::optional")]
+    pub receipt_amount: Option<Fen>,
+    /// `billQRCode`.
+    #[serde(rename = "billQRCode")]
+    pub bill_qr_code: Option<String>,
+    /// `qrCodeId`.
+    pub qr_code_id: Option<String>,
+    /// `billDesc`.
+    pub bill_desc: Option<String>,
+    /// `createTime`.
+    #[serde(default, deserialize_with = "non_empty")]
+    pub create_time: Option<PlatformTime>,
+    /// `notifyId`: the same for every re-delivery.
+    pub notify_id: Option<String>,
+    /// `billPayment`, decoded from its JSON string.
+    #[serde(default, deserialize_with = "object_or_json_string")]
+    pub bill_payment: Option<BillPayment>,
     /// The hash the signature used.
     #[serde(skip)]
     pub sign_type: Option<SignType>,

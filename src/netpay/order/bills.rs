@@ -36,7 +36,7 @@ use crate::types::time::{PlatformDate, PlatformTime, non_empty};
 /// Reads a nested object that the platform sends either as a JSON object or as a string holding
 /// its JSON (`billPayment` comes both ways). `null`, a missing key and a blank string are `None`;
 /// a string that is not such JSON is refused.
-pub(super) fn object_or_json_string<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+pub(crate) fn object_or_json_string<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
 where
     D: Deserializer<'de>,
     T: DeserializeOwned,
