@@ -4,7 +4,9 @@
 
 use clap::{Parser, Subcommand};
 
-use crate::commands::{Run, close, query, refund, refund_query, sandbox, secure, sign, split};
+use crate::commands::{
+    Run, close, h5_url, order, query, refund, refund_query, sandbox, secure, sign, split,
+};
 use crate::common::{ApiArgs, AuthArg};
 
 /// The exit-code table, shown in `chinaums --help` and each API command's `--help`.
@@ -94,6 +96,21 @@ macro_rules! commands {
 }
 
 commands! {
+    /// Create an order: a mini-program or a page inside WeChat (the pay request for it).
+    #[command(long_about = order::LONG_ABOUT, subcommand_required = true)]
+    Order(order::OrderArgs),
+
+    /// Print the signed URL of an H5 payment, for the payer's browser (nothing is sent).
+    #[command(
+        name = "h5-url",
+        long_about = h5_url::LONG_ABOUT,
+        after_long_help = h5_url::after_long_help(),
+        // No request is sent, and the URL is always signed with OPEN-FORM-PARAM.
+        mut_arg("timeout", |a| a.hide(true)),
+        mut_arg("auth", |a| a.hide(true))
+    )]
+    H5Url(h5_url::H5UrlArgs),
+
     /// Query the payment result of an order (POST /v1/netpay/query).
     #[command(long_about = query::LONG_ABOUT, after_long_help = query::after_long_help())]
     Query(query::QueryArgs),
@@ -200,6 +217,9 @@ mod tests {
                 "close",
                 "complete",
                 "confirm",
+                "h5-url",
+                "jsapi",
+                "mini",
                 "query",
                 "refund",
                 "refund-query"

@@ -71,6 +71,16 @@ pub fn output<T: Serialize + ?Sized>(
 /// Opens a connection: to an in-process sandbox with `--sandbox`, else from the flags and
 /// environment variables; and checks the merchant.
 pub fn connect(api: &ApiArgs) -> Result<(Connection, Merchant), CliError> {
+    connect_with(api, None)
+}
+
+/// [`connect`], with `inst_mid` as the business type when neither `--inst-mid` nor
+/// `CHINAUMS_INST_MID` gives one (with or without `--sandbox`): the commands that create an
+/// order know the business type of the kind of order they create (`MINIDEFAULT`, …).
+pub fn connect_with(
+    api: &ApiArgs,
+    inst_mid: Option<&str>,
+) -> Result<(Connection, Merchant), CliError> {
     let mut missing = Vec::new();
     let (credentials, environment, running) = if api.connection.sandbox {
         let running = Sandbox::builder()
@@ -95,7 +105,15 @@ pub fn connect(api: &ApiArgs) -> Result<(Connection, Merchant), CliError> {
     let demo = running
         .is_some()
         .then_some([DEMO_MID, DEMO_TID, DEMO_INST_MID]);
-    let fields = api.merchant.given(demo, &mut missing);
+    let merchant_args = MerchantArgs {
+        mid: api.merchant.mid.clone(),
+        tid: api.merchant.tid.clone(),
+        inst_mid: match api.merchant.inst_mid.as_deref().filter(|s| !s.is_empty()) {
+            Some(given) => Some(given.to_owned()),
+            None => inst_mid.map(str::to_owned),
+        },
+    };
+    let fields = merchant_args.given(demo, &mut missing);
     let (Some(credentials), Some(environment), Some(fields)) = (credentials, environment, fields)
     else {
         return Err(missing_error(&missing));

@@ -133,6 +133,9 @@ pub struct FollowUpQuery {
     pub mer_order_id: String,
     /// The refund to ask about, for a refund query.
     pub refund_order_id: Option<String>,
+    /// The business type to ask with, when the failed command chose it itself (an order
+    /// created without `--inst-mid` gets its kind's): the query then needs `--inst-mid`.
+    pub inst_mid: Option<String>,
 }
 
 impl FollowUpQuery {
@@ -145,11 +148,13 @@ impl FollowUpQuery {
                 operation: "RefundQuery",
                 mer_order_id: query.mer_order_id.to_string(),
                 refund_order_id: query.refund_order_id.map(|id| id.to_string()),
+                inst_mid: None,
             },
             None => FollowUpQuery {
                 operation: "PaymentQuery",
                 mer_order_id: follow_up.payment_query().mer_order_id.to_string(),
                 refund_order_id: None,
+                inst_mid: None,
             },
         }
     }
@@ -157,7 +162,10 @@ impl FollowUpQuery {
     /// The `chinaums` command that asks it (with the same settings as the failed one), each id
     /// quoted for a POSIX shell when it needs to be.
     pub fn command(&self) -> String {
-        let order = shell_word(&self.mer_order_id);
+        let mut order = shell_word(&self.mer_order_id);
+        if let Some(inst_mid) = &self.inst_mid {
+            order.push_str(&format!(" --inst-mid {}", shell_word(inst_mid)));
+        }
         match &self.refund_order_id {
             Some(refund) => format!(
                 "chinaums refund-query {order} --refund-order-id {}",
@@ -192,6 +200,9 @@ impl FollowUpQuery {
         object.insert("merOrderId".into(), self.mer_order_id.clone().into());
         if let Some(refund) = &self.refund_order_id {
             object.insert("refundOrderId".into(), refund.clone().into());
+        }
+        if let Some(inst_mid) = &self.inst_mid {
+            object.insert("instMid".into(), inst_mid.clone().into());
         }
         object.insert("command".into(), self.command().into());
         Value::Object(object)

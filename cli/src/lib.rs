@@ -29,6 +29,7 @@ pub mod commands;
 pub mod common;
 pub mod connect;
 pub mod exit;
+pub mod order;
 pub mod redact;
 pub mod render;
 

@@ -41,6 +41,9 @@ pub struct Decision {
     pub text: String,
     /// Fields printed right after it, in this order, in place of their place in the answer.
     pub also: Vec<(&'static str, String)>,
+    /// Whether the field's own value (an object or a list) is printed under the decision's
+    /// line, indented ([`Decision::with_value`]).
+    pub with_value: bool,
 }
 
 impl Decision {
@@ -50,7 +53,15 @@ impl Decision {
             field,
             text: text.into(),
             also: Vec::new(),
+            with_value: false,
         }
+    }
+
+    /// Also prints the field's own value, when it is an object or a list, indented under the
+    /// decision's line (`miniPayRequest: ready` and the pay request's fields below it).
+    pub fn with_value(mut self) -> Self {
+        self.with_value = true;
+        self
     }
 
     /// Prints `field` as `text` right after the decision (and not again in its place).
@@ -100,9 +111,17 @@ pub fn summary<T: Serialize + ?Sized>(
 /// [`summary`] of an answer already in tree form.
 fn summary_of(tree: Node, decision: Option<&Decision>) -> String {
     let mut out = String::new();
-    let lead = decision.map(Decision::rows).unwrap_or_default();
+    let mut lead = decision.map(Decision::rows).unwrap_or_default();
     match prune(tree) {
         Some(Node::Fields(fields)) => {
+            if let Some(decision) = decision.filter(|d| d.with_value) {
+                let value = fields.iter().find(|(name, _)| name == decision.field);
+                if let (Some((_, value @ (Node::Fields(_) | Node::List(_)))), Some(first)) =
+                    (value, lead.first_mut())
+                {
+                    first.1 = Node::Headed(decision.text.clone(), Box::new(value.clone()));
+                }
+            }
             let mut rows = lead;
             rows.extend(
                 fields
@@ -149,6 +168,8 @@ pub enum Node {
     List(Vec<Node>),
     /// A struct or a map: `(name, value)` in serialization order.
     Fields(Vec<(String, Node)>),
+    /// A decision's text with the field's own value under it (never built by [`to_node`]).
+    Headed(String, Box<Node>),
 }
 
 /// Serializes `value` into a [`Node`].
@@ -195,6 +216,14 @@ fn write_fields(out: &mut String, indent: usize, fields: &[(String, Node)]) {
             Node::List(items) => {
                 push_line(out, indent, &label);
                 write_list(out, indent + 2, items);
+            }
+            Node::Headed(text, value) => {
+                push_line(out, indent, &format!("{label:<width$} {}", escape(text)));
+                match value.as_ref() {
+                    Node::Fields(children) => write_fields(out, indent + 2, children),
+                    Node::List(items) => write_list(out, indent + 2, items),
+                    scalar => push_line(out, indent + 2, &scalar_text(scalar)),
+                }
             }
             scalar => push_line(
                 out,
@@ -247,6 +276,7 @@ fn scalar_text(node: &Node) -> String {
         Node::Number(n) => n.clone(),
         Node::Amount(fen) => amount(*fen),
         Node::Text(s) => escape(s),
+        Node::Headed(text, _) => escape(text),
         // Only leaves reach here, and map keys, which show a nested value compactly.
         Node::List(items) => format!(
             "[{}]",

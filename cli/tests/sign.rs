@@ -268,9 +268,13 @@ fn api_only_flags_are_refused() {
         .write_stdin(BODY)
         .assert()
         .code(2)
+        .stderr(predicate::str::contains("error: --sandbox applies to `"))
         .stderr(predicate::str::contains(
-            "--sandbox applies to `query`, `refund`, `refund-query`, `close`, `secure complete`, \
-             `secure cancel` and `split confirm` only, not to `sign`",
+            "`refund-query`, `close`, `secure complete`, `secure cancel` and `split confirm` \
+             only, not to `sign`",
+        ))
+        .stderr(predicate::str::contains(
+            "`order create mini`, `order create jsapi`, `h5-url`, `query`, `refund`",
         ));
 }
 

@@ -108,6 +108,7 @@ mod tests {
             operation: "PaymentQuery",
             mer_order_id: "3194X0001".into(),
             refund_order_id: None,
+            inst_mid: None,
         };
         let mut e = CliError::new(Class::OutcomeUnknown, "m");
         e.err_code = Some("OPERATION_NOT_ALLOWED".into());

@@ -2,6 +2,8 @@
 //! its help text, and its [`Run`].
 
 pub mod close;
+pub mod h5_url;
+pub mod order;
 pub mod query;
 pub mod refund;
 pub mod refund_query;

@@ -6,7 +6,7 @@ use std::time::Duration;
 use assert_cmd::Command;
 
 /// Every variable the CLI reads.
-pub const VARS: [&str; 7] = [
+pub const VARS: [&str; 8] = [
     "CHINAUMS_APP_ID",
     "CHINAUMS_APP_KEY",
     "CHINAUMS_ENV",
@@ -14,6 +14,7 @@ pub const VARS: [&str; 7] = [
     "CHINAUMS_TID",
     "CHINAUMS_INST_MID",
     "CHINAUMS_MSG_SRC_ID",
+    "CHINAUMS_BROWSER",
 ];
 
 /// The binary, with no CHINAUMS_* variables and backtraces on (so a panic would be visible).
