@@ -9,7 +9,7 @@ use std::fmt;
 use std::time::{Duration, SystemTime};
 
 use chinaums::timestamps::{is_auth_timestamp, parse_auth_timestamp};
-use chinaums::{access_token as token, body_sig};
+use chinaums::{access_token as token, body_sig, form_param};
 use http::StatusCode;
 
 use crate::endpoints::{Reply, reject};
@@ -117,6 +117,56 @@ pub(crate) fn authenticate(
         ));
     }
     Ok(())
+}
+
+/// Checks an OPEN-FORM-PARAM query string (an H5 URL opened by a browser) with the core's own
+/// parser and verifier: the parameters, the appId, the compact `timestamp` and its freshness,
+/// then the signature over the raw `content`. The `content` (the business JSON), or the
+/// rejection: the same codes and HTTP statuses as for a header (`1001` for a malformed query).
+#[expect(
+    clippy::result_large_err,
+    reason = "the rejection is the response itself, built at most once per request"
+)]
+pub(crate) fn authenticate_form(
+    config: &Config,
+    request: &http::Request<Vec<u8>>,
+    now: SystemTime,
+) -> Result<String, Reply> {
+    let query = request.uri().query().unwrap_or_default();
+    let parsed = form_param::parse_query(query)
+        .map_err(|why| reject(StatusCode::UNAUTHORIZED, "1001", format!("认证失败: {why}")))?;
+    if parsed.app_id != config.app_id.as_str() {
+        return Err(reject(
+            StatusCode::UNAUTHORIZED,
+            "1002",
+            format!("认证失败: AppId不存在 ({})", parsed.app_id),
+        ));
+    }
+    match check_stamp(&parsed.timestamp, now, config.max_skew) {
+        Stamp::Fresh => {}
+        Stamp::Unparsable => {
+            return Err(reject(
+                StatusCode::PRECONDITION_FAILED,
+                "1000",
+                "Timestamp解析失败",
+            ));
+        }
+        Stamp::Stale => {
+            return Err(reject(
+                StatusCode::UNAUTHORIZED,
+                "ABNORMAL_REQUEST_TIME",
+                "认证失败: Timestamp与系统时间相差过大",
+            ));
+        }
+    }
+    if !form_param::verify(&parsed, &config.app_key) {
+        return Err(reject(
+            StatusCode::UNAUTHORIZED,
+            "BAD_SIGN",
+            "认证失败: 签名错误 (signature does not match the content)",
+        ));
+    }
+    Ok(parsed.content)
 }
 
 /// An issued access token.

@@ -19,15 +19,39 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::time::SystemTime;
 
 use chinaums::{Fen, RefundStatus, SecureStatus, SubOrder, TradeStatus};
 
-use crate::order::{Guarantee, Order, OrderKind, RefundRecord, Split};
+use crate::order::{Channel, Guarantee, Order, OrderKind, RefundRecord, Split};
 
-/// Orders by `mid` + `merOrderId`, with the refunds made on each.
+/// Orders by `mid` + `merOrderId`, with the refunds made on each; and the QR codes bills are
+/// shown with.
 #[derive(Debug, Default)]
 pub(crate) struct Book {
     orders: HashMap<(String, String), Order>,
+    codes: HashMap<String, QrCode>,
+}
+
+/// A QR code made by `get-qrcode`: the bill it shows now.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct QrCode {
+    pub mid: String,
+    /// The bill shown (its `billNo`, the order's `mer_order_id`).
+    pub bill_no: String,
+    /// Retired by `close-qrcode`: it shows nothing any more.
+    pub closed: bool,
+}
+
+/// The payer paid: where, when and the channel's number for it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Payment {
+    /// `payTime` (`yyyy-MM-dd HH:mm:ss`, Beijing).
+    pub pay_time: String,
+    /// The wallet, when the order does not name one already (a QR bill).
+    pub channel: Option<Channel>,
+    /// The channel's number for the payment, unless the order has one.
+    pub target_order_id: String,
 }
 
 /// Why a transition is refused.
@@ -78,6 +102,14 @@ pub(crate) enum Refusal {
     DuplicateSubMerchant(String),
     /// This sub-order was confirmed already.
     AlreadyConfirmed(String),
+    /// An order with this `mid` and `merOrderId` (or bill with this `billNo`) exists already.
+    DupOrder,
+    /// No bill with this `billNo` and `billDate`, or no such QR code.
+    NoBill,
+    /// The fixed QR code to bind a bill to was closed.
+    CodeClosed(String),
+    /// The fixed QR code belongs to another merchant.
+    ForeignCode(String),
 }
 
 impl Refusal {
@@ -85,6 +117,10 @@ impl Refusal {
     pub fn code(&self) -> &'static str {
         match self {
             Refusal::NoOrder | Refusal::NoRefund => "NO_ORDER",
+            Refusal::NoBill => "NO_BILL",
+            Refusal::DupOrder => "DUP_ORDER",
+            Refusal::ForeignCode(_) => "BAD_REQUEST",
+            Refusal::CodeClosed(_) => "OPERATION_NOT_ALLOWED",
             Refusal::ZeroAmount(_)
             | Refusal::SharesMismatch { .. }
             | Refusal::Overflow(_)
@@ -159,6 +195,12 @@ impl fmt::Display for Refusal {
                 f,
                 "子订单已确认: the sub-order of {mid} was confirmed already"
             ),
+            Refusal::DupOrder => f.write_str("订单号重复: an order with this number exists already"),
+            Refusal::NoBill => f.write_str("账单不存在: no such bill or QR code"),
+            Refusal::CodeClosed(id) => write!(f, "二维码已关闭: QR code {id} was closed"),
+            Refusal::ForeignCode(id) => {
+                write!(f, "qrCodeId: {id} belongs to another merchant")
+            }
         }
     }
 }
@@ -225,26 +267,163 @@ impl Book {
             .ok_or(Refusal::NoOrder)
     }
 
-    /// The buyer paid: `NEW_ORDER` or `WAIT_BUYER_PAY` → `TRADE_SUCCESS`.
-    #[cfg_attr(
-        not(test),
-        expect(dead_code, reason = "for the cashier's payment endpoint")
-    )]
+    /// The buyer paid: `NEW_ORDER` or `WAIT_BUYER_PAY` → `TRADE_SUCCESS`, with `payTime`,
+    /// `targetSys` (the order's channel, else the payment's) and `targetOrderId`.
     pub fn pay(
         &mut self,
         mid: &str,
         mer_order_id: &str,
-        pay_time: String,
+        payment: Payment,
     ) -> Result<Order, Refusal> {
         let order = self.order(mid, mer_order_id)?;
-        match order.status {
-            TradeStatus::NewOrder | TradeStatus::WaitBuyerPay => {
-                order.status = TradeStatus::TradeSuccess;
-                order.pay_time = Some(pay_time);
-                Ok(order.clone())
-            }
-            ref other => Err(Refusal::WrongState(other.clone())),
+        if !order.is_open() {
+            return Err(Refusal::WrongState(order.status.clone()));
         }
+        let channel = order.channel.or(payment.channel);
+        order.status = TradeStatus::TradeSuccess;
+        order.pay_time = Some(payment.pay_time);
+        if order.channel.is_none() {
+            order.channel = channel;
+        }
+        if let Some(channel) = channel {
+            order.target_sys = Some(channel.target_sys().to_owned());
+        }
+        if order.target_order_id.is_none() {
+            order.target_order_id = Some(payment.target_order_id);
+        }
+        Ok(order.clone())
+    }
+
+    /// The payer's payment failed (declined at the cashier): the order stays unpaid, waiting
+    /// for the buyer (`NEW_ORDER` → `WAIT_BUYER_PAY`).
+    pub fn decline(&mut self, mid: &str, mer_order_id: &str) -> Result<Order, Refusal> {
+        let order = self.order(mid, mer_order_id)?;
+        if !order.is_open() {
+            return Err(Refusal::WrongState(order.status.clone()));
+        }
+        order.status = TradeStatus::WaitBuyerPay;
+        Ok(order.clone())
+    }
+
+    /// Adds a new order (or bill); `DUP_ORDER` when its `mid` + `merOrderId` exists. A bill
+    /// takes over its QR code: a new code, or the fixed one it names (not a closed one, nor
+    /// another merchant's).
+    pub fn create(&mut self, order: Order) -> Result<Order, Refusal> {
+        let key = key(&order.mid, &order.mer_order_id);
+        if self.orders.contains_key(&key) {
+            return Err(Refusal::DupOrder);
+        }
+        if let Some(bill) = &order.bill {
+            match self.codes.get(&bill.qr_code_id) {
+                Some(code) if code.mid != order.mid => {
+                    return Err(Refusal::ForeignCode(bill.qr_code_id.clone()));
+                }
+                Some(code) if code.closed => {
+                    return Err(Refusal::CodeClosed(bill.qr_code_id.clone()));
+                }
+                _ => {}
+            }
+            self.codes.insert(
+                bill.qr_code_id.clone(),
+                QrCode {
+                    mid: order.mid.clone(),
+                    bill_no: order.mer_order_id.clone(),
+                    closed: false,
+                },
+            );
+        }
+        self.orders.insert(key, order.clone());
+        Ok(order)
+    }
+
+    /// Records the channel's number for an order known before it is paid (Alipay's trade
+    /// number of a mini-program order).
+    pub fn set_target_order_id(&mut self, mid: &str, mer_order_id: &str, target_order_id: &str) {
+        if let Ok(order) = self.order(mid, mer_order_id) {
+            order.target_order_id = Some(target_order_id.to_owned());
+        }
+    }
+
+    /// Closes every unpaid order whose `expireTime` is not after `now` (`TRADE_CLOSED`).
+    pub fn expire_due(&mut self, now: SystemTime) {
+        for order in self.orders.values_mut() {
+            if order.is_open() && order.expire_time.is_some_and(|at| at <= now) {
+                order.status = TradeStatus::TradeClosed;
+            }
+        }
+    }
+
+    /// Every order with this `merOrderId` (under any `mid`).
+    pub fn with_id(&self, mer_order_id: &str) -> Vec<&Order> {
+        self.orders
+            .values()
+            .filter(|o| o.mer_order_id == mer_order_id)
+            .collect()
+    }
+
+    /// Every order, by `mid` then `merOrderId`.
+    pub fn all(&self) -> Vec<&Order> {
+        let mut orders: Vec<&Order> = self.orders.values().collect();
+        orders.sort_by(|a, b| (&a.mid, &a.mer_order_id).cmp(&(&b.mid, &b.mer_order_id)));
+        orders
+    }
+
+    /// The bill `bill_no` of `bill_date`; `NO_BILL` when there is none (or not of that date).
+    pub fn bill(&self, mid: &str, bill_no: &str, bill_date: &str) -> Result<&Order, Refusal> {
+        self.get(mid, bill_no)
+            .filter(|o| o.bill.as_ref().is_some_and(|b| b.bill_date == bill_date))
+            .ok_or(Refusal::NoBill)
+    }
+
+    /// Changes an unpaid bill with `change`; a paid or closed one is `OPERATION_NOT_ALLOWED`.
+    pub fn update_bill(
+        &mut self,
+        mid: &str,
+        bill_no: &str,
+        bill_date: &str,
+        change: impl FnOnce(&mut Order),
+    ) -> Result<Order, Refusal> {
+        self.bill(mid, bill_no, bill_date)?;
+        let order = self.order(mid, bill_no)?;
+        if !order.is_open() {
+            return Err(Refusal::WrongState(order.status.clone()));
+        }
+        change(order);
+        Ok(order.clone())
+    }
+
+    /// The QR code `qr_code_id` of merchant `mid`, and the bill it shows.
+    pub fn code(&self, mid: &str, qr_code_id: &str) -> Result<(&QrCode, &Order), Refusal> {
+        let code = self
+            .codes
+            .get(qr_code_id)
+            .filter(|c| c.mid == mid)
+            .ok_or(Refusal::NoBill)?;
+        let bill = self.get(&code.mid, &code.bill_no).ok_or(Refusal::NoBill)?;
+        Ok((code, bill))
+    }
+
+    /// The QR code `qr_code_id` (of any merchant), for a browser that opened it.
+    pub fn code_by_id(&self, qr_code_id: &str) -> Option<(&QrCode, Option<&Order>)> {
+        let code = self.codes.get(qr_code_id)?;
+        Some((code, self.get(&code.mid, &code.bill_no)))
+    }
+
+    /// Retires a QR code: it shows nothing any more, and its bill closes if unpaid. Closing it
+    /// again changes nothing. The code and the bill as they are now.
+    pub fn close_code(&mut self, mid: &str, qr_code_id: &str) -> Result<(QrCode, Order), Refusal> {
+        let (code, _) = self.code(mid, qr_code_id)?;
+        let bill_no = code.bill_no.clone();
+        if let Some(code) = self.codes.get_mut(qr_code_id) {
+            code.closed = true;
+        }
+        let order = self.order(mid, &bill_no)?;
+        if order.is_open() {
+            order.status = TradeStatus::TradeClosed;
+        }
+        let order = order.clone();
+        let code = self.codes.get(qr_code_id).cloned().ok_or(Refusal::NoBill)?;
+        Ok((code, order))
     }
 
     /// Refunds `amount` of a paid order, in part or in full, as refund `refund_order_id`.
@@ -480,6 +659,14 @@ mod tests {
         book
     }
 
+    fn payment() -> Payment {
+        Payment {
+            pay_time: "2024-01-01 12:00:00".into(),
+            channel: Some(Channel::WeChat),
+            target_order_id: "4200000001".into(),
+        }
+    }
+
     fn book_with(status: TradeStatus, total: u64) -> Book {
         book_of(Order::new(ID, Fen(total), status))
     }
@@ -495,18 +682,157 @@ mod tests {
     #[test]
     fn an_unpaid_order_is_paid_once() {
         let mut book = book_with(TradeStatus::WaitBuyerPay, 100);
-        let paid = book
-            .pay(DEMO_MID, ID, "2024-01-01 12:00:00".into())
-            .unwrap();
+        let paid = book.pay(DEMO_MID, ID, payment()).unwrap();
         assert_eq!(paid.status, TradeStatus::TradeSuccess);
         assert_eq!(paid.pay_time.as_deref(), Some("2024-01-01 12:00:00"));
+        assert_eq!(paid.target_sys.as_deref(), Some("WXPay"));
+        assert_eq!(paid.target_order_id.as_deref(), Some("4200000001"));
         assert_eq!(
-            book.pay(DEMO_MID, ID, "later".into()),
+            book.pay(DEMO_MID, ID, payment()),
             Err(Refusal::WrongState(TradeStatus::TradeSuccess))
         );
         assert_eq!(
-            book.pay(DEMO_MID, "3194NOSUCH01", "x".into()),
+            book.pay(DEMO_MID, "3194NOSUCH01", payment()),
             Err(Refusal::NoOrder)
+        );
+    }
+
+    #[test]
+    fn the_order_s_own_channel_and_target_order_id_win() {
+        let mut book = book_of(Order {
+            channel: Some(Channel::Alipay),
+            target_order_id: Some("2024010122001400000000000001".into()),
+            ..Order::new(ID, Fen(100), TradeStatus::NewOrder)
+        });
+        let paid = book.pay(DEMO_MID, ID, payment()).unwrap();
+        assert_eq!(paid.target_sys.as_deref(), Some("Alipay 2.0"));
+        assert_eq!(
+            paid.target_order_id.as_deref(),
+            Some("2024010122001400000000000001")
+        );
+    }
+
+    #[test]
+    fn a_declined_payment_leaves_the_order_waiting_for_the_buyer() {
+        let mut book = book_with(TradeStatus::NewOrder, 100);
+        assert_eq!(
+            book.decline(DEMO_MID, ID).unwrap().status,
+            TradeStatus::WaitBuyerPay
+        );
+        assert_eq!(
+            book.decline(DEMO_MID, ID).unwrap().status,
+            TradeStatus::WaitBuyerPay
+        );
+        // Still payable.
+        assert!(book.pay(DEMO_MID, ID, payment()).is_ok());
+        assert_eq!(
+            book.decline(DEMO_MID, ID),
+            Err(Refusal::WrongState(TradeStatus::TradeSuccess))
+        );
+    }
+
+    #[test]
+    fn orders_expire_at_their_expire_time_and_only_if_unpaid() {
+        let at = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000);
+        let with_expiry = |id: &str, status| Order {
+            expire_time: Some(at),
+            ..Order::new(id, Fen(100), status)
+        };
+        let mut book = Book::default();
+        book.insert(with_expiry("3194OPEN0001", TradeStatus::NewOrder));
+        book.insert(with_expiry("3194WAIT0001", TradeStatus::WaitBuyerPay));
+        book.insert(with_expiry("3194PAID0001", TradeStatus::TradeSuccess));
+        book.insert(Order::new("3194NEVER001", Fen(1), TradeStatus::NewOrder));
+        book.expire_due(at - std::time::Duration::from_secs(1));
+        assert!(
+            book.all()
+                .iter()
+                .all(|o| o.status != TradeStatus::TradeClosed)
+        );
+        book.expire_due(at);
+        let status = |id: &str| book.get(DEMO_MID, id).unwrap().status.clone();
+        assert_eq!(status("3194OPEN0001"), TradeStatus::TradeClosed);
+        assert_eq!(status("3194WAIT0001"), TradeStatus::TradeClosed);
+        assert_eq!(status("3194PAID0001"), TradeStatus::TradeSuccess);
+        assert_eq!(status("3194NEVER001"), TradeStatus::NewOrder);
+    }
+
+    fn bill(id: &str, code: &str) -> Order {
+        Order {
+            bill: Some(crate::order::Bill {
+                bill_date: "2024-01-01".into(),
+                qr_code_id: code.into(),
+                fixed_code: false,
+            }),
+            ..Order::new(id, Fen(100), TradeStatus::NewOrder)
+        }
+    }
+
+    #[test]
+    fn a_number_is_created_once() {
+        let mut book = Book::default();
+        book.create(Order::new(ID, Fen(100), TradeStatus::NewOrder))
+            .unwrap();
+        let again = book
+            .create(Order::new(ID, Fen(200), TradeStatus::NewOrder))
+            .unwrap_err();
+        assert_eq!((again.code(), &again), ("DUP_ORDER", &Refusal::DupOrder));
+        assert_eq!(order(&book).total_amount, Fen(100), "unchanged");
+        // Another merchant may use the same number.
+        let other = Order {
+            mid: DEMO_SUB_MID.into(),
+            ..Order::new(ID, Fen(1), TradeStatus::NewOrder)
+        };
+        assert!(book.create(other).is_ok());
+        assert_eq!(book.with_id(ID).len(), 2);
+    }
+
+    #[test]
+    fn bills_are_found_by_number_and_date_and_their_codes_close() {
+        let mut book = Book::default();
+        book.create(bill("3194BILL0001", "QR1")).unwrap();
+        assert!(book.bill(DEMO_MID, "3194BILL0001", "2024-01-01").is_ok());
+        assert_eq!(
+            book.bill(DEMO_MID, "3194BILL0001", "2024-01-02")
+                .unwrap_err(),
+            Refusal::NoBill
+        );
+        assert_eq!(book.code(DEMO_SUB_MID, "QR1").unwrap_err(), Refusal::NoBill);
+        let updated = book
+            .update_bill(DEMO_MID, "3194BILL0001", "2024-01-01", |o| {
+                o.total_amount = Fen(300)
+            })
+            .unwrap();
+        assert_eq!(updated.total_amount, Fen(300));
+        let (code, closed) = book.close_code(DEMO_MID, "QR1").unwrap();
+        assert!(code.closed);
+        assert_eq!(closed.status, TradeStatus::TradeClosed);
+        // Again: no harm.
+        assert!(book.close_code(DEMO_MID, "QR1").is_ok());
+        assert_eq!(
+            book.update_bill(DEMO_MID, "3194BILL0001", "2024-01-01", |_| {}),
+            Err(Refusal::WrongState(TradeStatus::TradeClosed))
+        );
+        // A closed code takes no new bill.
+        let refused = book.create(bill("3194BILL0002", "QR1")).unwrap_err();
+        assert_eq!(refused, Refusal::CodeClosed("QR1".into()));
+        assert!(book.get(DEMO_MID, "3194BILL0002").is_none());
+    }
+
+    #[test]
+    fn a_fixed_code_shows_its_newest_bill() {
+        let mut book = Book::default();
+        book.create(bill("3194BILL0001", "FIXED")).unwrap();
+        book.create(bill("3194BILL0002", "FIXED")).unwrap();
+        let (_, shown) = book.code(DEMO_MID, "FIXED").unwrap();
+        assert_eq!(shown.mer_order_id, "3194BILL0002");
+        let foreign = Order {
+            mid: DEMO_SUB_MID.into(),
+            ..bill("3194BILL0003", "FIXED")
+        };
+        assert_eq!(
+            book.create(foreign),
+            Err(Refusal::ForeignCode("FIXED".into()))
         );
     }
 
@@ -691,7 +1017,7 @@ mod tests {
             assert_eq!(again, Refusal::WrongState(TradeStatus::TradeClosed));
             assert_eq!(again.code(), "OPERATION_NOT_ALLOWED");
             assert_eq!(
-                book.pay(DEMO_MID, ID, "x".into()),
+                book.pay(DEMO_MID, ID, payment()),
                 Err(Refusal::WrongState(TradeStatus::TradeClosed)),
                 "a closed order cannot be paid"
             );

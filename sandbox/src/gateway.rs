@@ -4,16 +4,18 @@
 //! memory (see [`Answer::into_result`]), with the same state, counters and faults.
 
 use std::fmt;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use chinaums::{AppId, Credentials, TransportError};
 use http::{HeaderValue, StatusCode, header};
 
-use crate::auth::{Tokens, authenticate};
+use crate::auth::{Tokens, authenticate, authenticate_form};
 use crate::book::Book;
+use crate::cashier::{self, Action, ControlError};
 use crate::endpoints::{Exchange, Reply, reject, reply};
-use crate::router::{self, Access};
+use crate::order::Channel;
+use crate::router::{self, Access, Miss, Routed};
 use crate::{Fault, Order};
 
 /// What the gateway does with one request: a response, or a fault that only a socket can
@@ -98,6 +100,8 @@ pub(crate) struct Config {
     pub max_skew: Duration,
     /// Answer amounts as numeric strings for every order.
     pub amounts_as_strings: bool,
+    /// Answer a bill query's `billPayment` as a string holding its JSON, not an object.
+    pub bill_payment_as_string: bool,
 }
 
 /// The faults waiting for the next request of each kind.
@@ -114,7 +118,8 @@ impl Faults {
     fn take(&mut self, access: Access) -> Option<Fault> {
         match access {
             Access::TokenIssuer => self.next_token.take().or_else(|| self.every_token.clone()),
-            Access::Business => self.next.take().or_else(|| self.every.clone()),
+            Access::Business | Access::FormParam => self.next.take().or_else(|| self.every.clone()),
+            Access::Sandbox => None,
         }
     }
 }
@@ -163,6 +168,8 @@ pub(crate) struct State {
 pub struct Gateway {
     config: Config,
     state: Mutex<State>,
+    /// Where a started sandbox serves (`http://127.0.0.1:PORT`).
+    base_url: OnceLock<String>,
 }
 
 impl fmt::Debug for Gateway {
@@ -225,6 +232,7 @@ impl Gateway {
         Gateway {
             config,
             state: Mutex::new(State::default()),
+            base_url: OnceLock::new(),
         }
     }
 
@@ -247,46 +255,61 @@ impl Gateway {
         now: SystemTime,
     ) -> (Answer, Summary) {
         let path = request.uri().path();
-        let endpoint = router::find(path);
-        let access = endpoint.map_or(Access::Business, |e| e.access);
+        let access = router::access(path);
         let mut state = self.lock();
-        if access == Access::Business {
+        // Orders close by themselves once their expireTime has passed on the sandbox clock.
+        state.book.expire_due(now);
+        if matches!(access, Access::Business | Access::FormParam) {
             state.requests += 1;
         }
-        let fault = state.faults.take(access);
-        let response = match endpoint {
-            None => reject(
+        let fault = match access {
+            Access::Sandbox => None,
+            _ => state.faults.take(access),
+        };
+        let response = match router::route(request.method().as_str(), path) {
+            Err(Miss::NotFound) => reject(
                 StatusCode::NOT_FOUND,
                 "NOT_FOUND",
                 format!("服务不存在: no such service {path}"),
             ),
-            Some(e) if request.method().as_str() != e.method => {
+            Err(Miss::Method(allowed)) => {
+                let allowed = allowed.join(", ");
                 let mut r = reject(
                     StatusCode::METHOD_NOT_ALLOWED,
                     "METHOD_NOT_ALLOWED",
-                    format!("only {} is allowed, not {}", e.method, request.method()),
+                    format!("only {allowed} is allowed, not {}", request.method()),
                 );
-                r.headers_mut()
-                    .insert(header::ALLOW, HeaderValue::from_static(e.method));
+                if let Ok(value) = HeaderValue::from_str(&allowed) {
+                    r.headers_mut().insert(header::ALLOW, value);
+                }
                 r
             }
-            Some(e) => {
-                let authorized = match e.access {
-                    Access::TokenIssuer => Ok(()),
-                    Access::Business => authenticate(&self.config, &state.tokens, request, now),
+            Ok(Routed { endpoint, params }) => {
+                let base_url = self.base_url_for(request);
+                let authorized = match endpoint.access {
+                    Access::TokenIssuer | Access::Sandbox => Ok(None),
+                    Access::Business => {
+                        authenticate(&self.config, &state.tokens, request, now).map(|()| None)
+                    }
+                    Access::FormParam => authenticate_form(&self.config, request, now).map(Some),
                 };
                 match authorized {
                     Err(rejection) => rejection,
-                    Ok(()) => (e.handler)(&mut Exchange {
+                    Ok(content) => (endpoint.handler)(&mut Exchange {
                         request,
                         now,
                         config: &self.config,
                         state: &mut state,
+                        params: &params,
+                        content: content.as_deref(),
+                        base_url: &base_url,
                     }),
                 }
             }
         };
-        state.last = Some(request.clone());
+        if access != Access::Sandbox {
+            state.last = Some(request.clone());
+        }
         drop(state);
         let summary = Summary::new(request.method().as_str(), path, &response, fault.as_ref());
         let answer = match fault {
@@ -296,10 +319,36 @@ impl Gateway {
         (answer, summary)
     }
 
+    /// The sandbox's own URL, for the links it hands out (`billQRCode`, the cashier): the
+    /// address it serves on; in memory, the scheme and host the request was sent to.
+    fn base_url_for(&self, request: &http::Request<Vec<u8>>) -> String {
+        if let Some(base) = self.base_url.get() {
+            return base.clone();
+        }
+        let uri = request.uri();
+        if let (Some(scheme), Some(authority)) = (uri.scheme_str(), uri.authority()) {
+            return format!("{scheme}://{authority}");
+        }
+        match request
+            .headers()
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .filter(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_graphic()))
+        {
+            Some(host) => format!("http://{host}"),
+            None => "http://127.0.0.1".to_owned(),
+        }
+    }
+
+    /// Sets the address the sandbox serves on (once, when it starts).
+    pub(crate) fn set_base_url(&self, base_url: String) {
+        let _ = self.base_url.set(base_url);
+    }
+
     /// Counts a request the HTTP layer refused after reading its head (a body over a limit, or
     /// badly framed), and builds the refusal.
     pub(crate) fn refused(&self, path: &str, status: StatusCode, code: &str, why: &str) -> Reply {
-        if router::find(path).is_none_or(|e| e.access == Access::Business) {
+        if matches!(router::access(path), Access::Business | Access::FormParam) {
             self.lock().requests += 1;
         }
         reject(status, code, why)
@@ -328,6 +377,62 @@ impl Gateway {
     /// The order with this `mid` and `merOrderId`, if any.
     pub fn order(&self, mid: &str, mer_order_id: &str) -> Option<Order> {
         self.lock().book.get(mid, mer_order_id).cloned()
+    }
+
+    /// Every order, by `mid` then `merOrderId`, as the book holds them.
+    pub fn orders(&self) -> Vec<Order> {
+        self.lock().book.all().into_iter().cloned().collect()
+    }
+
+    /// Closes every unpaid order whose `expireTime` is not after `now` (every request does
+    /// this first).
+    pub fn expire_due(&self, now: SystemTime) {
+        self.lock().book.expire_due(now);
+    }
+
+    /// The payer pays order `mer_order_id` (of merchant `mid`, or of the only merchant that
+    /// has that number) at `now`, with `wallet` when the order does not name a channel. See
+    /// [`crate::Sandbox::pay`].
+    pub fn pay(
+        &self,
+        mid: Option<&str>,
+        mer_order_id: &str,
+        wallet: Option<Channel>,
+        now: SystemTime,
+    ) -> Result<Order, ControlError> {
+        self.control(mid, mer_order_id, Action::Pay(wallet), now)
+    }
+
+    /// The payer's payment fails: see [`crate::Sandbox::fail`].
+    pub fn fail(
+        &self,
+        mid: Option<&str>,
+        mer_order_id: &str,
+        now: SystemTime,
+    ) -> Result<Order, ControlError> {
+        self.control(mid, mer_order_id, Action::Fail, now)
+    }
+
+    /// The order expires unpaid: see [`crate::Sandbox::expire`].
+    pub fn expire(
+        &self,
+        mid: Option<&str>,
+        mer_order_id: &str,
+        now: SystemTime,
+    ) -> Result<Order, ControlError> {
+        self.control(mid, mer_order_id, Action::Expire, now)
+    }
+
+    fn control(
+        &self,
+        mid: Option<&str>,
+        mer_order_id: &str,
+        action: Action,
+        now: SystemTime,
+    ) -> Result<Order, ControlError> {
+        let mut state = self.lock();
+        state.book.expire_due(now);
+        cashier::act(&mut state.book, mer_order_id, mid, action, now)
     }
 
     /// Removes an order; returns it if it was there.
@@ -492,6 +597,7 @@ mod tests {
             app_key: "key".into(),
             max_skew: Duration::from_secs(600),
             amounts_as_strings: false,
+            bill_payment_as_string: false,
         })
     }
 

@@ -48,6 +48,7 @@ use chinaums::{AppId, Credentials, Environment};
 
 mod auth;
 mod book;
+mod cashier;
 mod endpoints;
 mod gateway;
 mod limits;
@@ -56,8 +57,12 @@ mod router;
 mod server;
 mod tls;
 
+pub use cashier::ControlError;
 pub use gateway::{Answer, Gateway};
-pub use order::{Guarantee, Order, OrderKind, RefundRecord, Split, SplitShare};
+pub use order::{
+    Bill, Channel, DEFAULT_ORDER_LIFETIME, GoodsLine, Guarantee, Order, OrderKind, RefundRecord,
+    Split, SplitShare,
+};
 pub use router::{EndpointInfo, endpoints};
 
 use server::{Clock, Shared};
@@ -182,6 +187,7 @@ pub struct SandboxBuilder {
     max_buffered_body_bytes: usize,
     amounts_as_strings: bool,
     refunds_pending_first: bool,
+    bill_payment_as_string: bool,
 }
 
 impl fmt::Debug for SandboxBuilder {
@@ -199,6 +205,7 @@ impl fmt::Debug for SandboxBuilder {
             .field("max_buffered_body_bytes", &self.max_buffered_body_bytes)
             .field("amounts_as_strings", &self.amounts_as_strings)
             .field("refunds_pending_first", &self.refunds_pending_first)
+            .field("bill_payment_as_string", &self.bill_payment_as_string)
             .finish()
     }
 }
@@ -218,6 +225,7 @@ impl Default for SandboxBuilder {
             max_buffered_body_bytes: DEFAULT_MAX_BUFFERED_BODY_BYTES,
             amounts_as_strings: false,
             refunds_pending_first: false,
+            bill_payment_as_string: false,
         }
     }
 }
@@ -311,6 +319,14 @@ impl SandboxBuilder {
         self
     }
 
+    /// Answer a bill query's `billPayment` (and `refundBillPayment`) as a string holding the
+    /// object's JSON instead of the object (default false). The platform sends either; clients
+    /// must read both, and this is how to test that they do.
+    pub fn bill_payment_as_string(mut self, yes: bool) -> Self {
+        self.bill_payment_as_string = yes;
+        self
+    }
+
     /// The gateway these settings describe, without a server: to answer requests in memory
     /// with [`Gateway::handle`] (the network settings do not apply).
     pub fn build_gateway(&self) -> std::io::Result<Gateway> {
@@ -324,6 +340,7 @@ impl SandboxBuilder {
             app_key: self.app_key.clone(),
             max_skew: self.max_skew,
             amounts_as_strings: self.amounts_as_strings,
+            bill_payment_as_string: self.bill_payment_as_string,
         });
         gateway.set_refunds_pending_first(self.refunds_pending_first);
         if self.seed_demo {
@@ -361,6 +378,7 @@ impl SandboxBuilder {
         let running = server::start(Arc::clone(&shared), self.port, tls)?;
         let scheme = if ca_pem.is_some() { "https" } else { "http" };
         let base_url = format!("{scheme}://{}", running.addr);
+        gateway.set_base_url(base_url.clone());
         Ok(Sandbox {
             shared,
             addr: running.addr,
@@ -447,9 +465,57 @@ impl Sandbox {
         self.gateway().insert_order(order);
     }
 
-    /// The order with this `mid` and `merOrderId`, if any.
+    /// The order with this `mid` and `merOrderId`, if any, as it is now on the sandbox clock
+    /// (an unpaid order past its `expireTime` is closed).
     pub fn order(&self, mid: &str, mer_order_id: &str) -> Option<Order> {
+        self.gateway().expire_due(self.now());
         self.gateway().order(mid, mer_order_id)
+    }
+
+    /// Every order in the book, by `mid` then `merOrderId`, as they are now on the sandbox
+    /// clock.
+    pub fn orders(&self) -> Vec<Order> {
+        self.gateway().expire_due(self.now());
+        self.gateway().orders()
+    }
+
+    /// The payer pays order `mer_order_id` (as the cashier's "Pay" and `POST
+    /// /sandbox/orders/{merOrderId}/pay` do): `TRADE_SUCCESS`, `payTime` now on the sandbox
+    /// clock, the channel's `targetSys` (Alipay for a bill: see [`Sandbox::pay_with`]) and a
+    /// `targetOrderId`. Refused for an unknown, paid or closed order, or a number several
+    /// merchants use (see [`Gateway::pay`] to name the `mid`).
+    ///
+    /// ```
+    /// use chinaums_sandbox::{ControlError, Sandbox, DEMO_PAID_ORDER, DEMO_UNPAID_ORDER};
+    ///
+    /// let sandbox = Sandbox::start_demo()?;
+    /// let paid = sandbox.pay(DEMO_UNPAID_ORDER)?;
+    /// assert_eq!(paid.status.as_str(), "TRADE_SUCCESS");
+    /// assert!(matches!(sandbox.pay(DEMO_PAID_ORDER), Err(ControlError::AlreadyPaid(_))));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn pay(&self, mer_order_id: &str) -> Result<Order, ControlError> {
+        self.gateway().pay(None, mer_order_id, None, self.now())
+    }
+
+    /// [`Sandbox::pay`] with this wallet, for an order that does not name one (a QR bill);
+    /// an order made for one channel is paid with that channel whatever this says.
+    pub fn pay_with(&self, mer_order_id: &str, wallet: Channel) -> Result<Order, ControlError> {
+        self.gateway()
+            .pay(None, mer_order_id, Some(wallet), self.now())
+    }
+
+    /// The payer's payment fails (the cashier's "Decline"): the order stays unpaid
+    /// (`WAIT_BUYER_PAY`) and can still be paid. Refused for a paid or closed order.
+    pub fn fail(&self, mer_order_id: &str) -> Result<Order, ControlError> {
+        self.gateway().fail(None, mer_order_id, self.now())
+    }
+
+    /// The order expires unpaid (the cashier's "Let it expire"): `TRADE_CLOSED`. Refused for
+    /// a paid or closed order. (Orders also expire by themselves at their `expireTime`:
+    /// [`Sandbox::advance_clock`] past it.)
+    pub fn expire(&self, mer_order_id: &str) -> Result<Order, ControlError> {
+        self.gateway().expire(None, mer_order_id, self.now())
     }
 
     /// Removes an order; returns it if it was there.

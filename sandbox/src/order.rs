@@ -2,6 +2,8 @@
 //! under a guarantee, or split between sub-merchants) and the refunds made on it. The legal
 //! transitions between these states are the book's (`book.rs`); this is only the data.
 
+use std::time::{Duration, SystemTime};
+
 use chinaums::{Fen, RefundStatus, SecureStatus, TradeStatus};
 
 use crate::{
@@ -63,6 +65,111 @@ pub struct Order {
     /// The refunds made with a `refundOrderId`, oldest first; what `refund-query` answers
     /// about and what makes a repeated `refundOrderId` return the same refund.
     pub refunds: Vec<RefundRecord>,
+    /// The wallet the order is paid with (it decides `targetSys`); `None` when the payer
+    /// chooses at the cashier (a QR bill) or for orders inserted by hand.
+    pub channel: Option<Channel>,
+    /// The path of the endpoint that created the order (e.g. `/v1/netpay/trade/h5-pay`);
+    /// `None` for orders inserted by hand.
+    pub created_by: Option<&'static str>,
+    /// When it was created, on the sandbox clock.
+    pub created_at: Option<SystemTime>,
+    /// `orderDesc` (or a bill's `billDesc`): what the payer sees.
+    pub order_desc: Option<String>,
+    /// `goods`: what was ordered, line by line.
+    pub goods: Vec<GoodsLine>,
+    /// `notifyUrl`, as sent: where payment notifications go.
+    pub notify_url: Option<String>,
+    /// `returnUrl`, as sent: where the cashier sends the browser after paying.
+    pub return_url: Option<String>,
+    /// `expireTime` on the sandbox clock: an unpaid order closes (`TRADE_CLOSED`) once it has
+    /// passed, checked whenever the sandbox is asked anything. `None`: never.
+    pub expire_time: Option<SystemTime>,
+    /// `attachedData`, as sent.
+    pub attached_data: Option<String>,
+    /// `targetOrderId`: the channel's number for the payment, once known (at creation for an
+    /// Alipay mini-program order, else when paid).
+    pub target_order_id: Option<String>,
+    /// For a QR bill: its date and code. The bill's `billNo` is the order's `mer_order_id`
+    /// (and the `merOrderId` of its payment).
+    pub bill: Option<Bill>,
+}
+
+/// How long an order created without `expireTime` stays payable, on the sandbox clock. The
+/// platform is said to default to about 30 minutes; a bill bound to a fixed QR code has no
+/// default expiry.
+pub const DEFAULT_ORDER_LIFETIME: Duration = Duration::from_secs(30 * 60);
+
+/// The wallet an order is paid with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Channel {
+    /// WeChat Pay: `targetSys` `WXPay`.
+    WeChat,
+    /// Alipay: `targetSys` `Alipay 2.0`.
+    Alipay,
+    /// UnionPay (云闪付): `targetSys` `UAC`.
+    UnionPay,
+}
+
+impl Channel {
+    /// Every channel, in the order the cashier offers them.
+    pub const ALL: [Channel; 3] = [Channel::Alipay, Channel::WeChat, Channel::UnionPay];
+
+    /// `targetSys`, as the platform spells it.
+    pub fn target_sys(self) -> &'static str {
+        match self {
+            Channel::WeChat => "WXPay",
+            Channel::Alipay => "Alipay 2.0",
+            Channel::UnionPay => "UAC",
+        }
+    }
+
+    /// The name a payer knows it by.
+    pub fn label(self) -> &'static str {
+        match self {
+            Channel::WeChat => "WeChat Pay (微信支付)",
+            Channel::Alipay => "Alipay (支付宝)",
+            Channel::UnionPay => "UnionPay (云闪付)",
+        }
+    }
+
+    /// The short name the control API and the cashier's form use: `wechat`, `alipay`,
+    /// `unionpay`.
+    pub fn key(self) -> &'static str {
+        match self {
+            Channel::WeChat => "wechat",
+            Channel::Alipay => "alipay",
+            Channel::UnionPay => "unionpay",
+        }
+    }
+
+    /// The channel named by [`Channel::key`].
+    pub fn from_key(key: &str) -> Option<Channel> {
+        Channel::ALL.into_iter().find(|c| c.key() == key)
+    }
+}
+
+/// One line of what was ordered (`goods`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GoodsLine {
+    /// `goodsId`.
+    pub goods_id: String,
+    /// `goodsName`.
+    pub goods_name: String,
+    /// `quantity`.
+    pub quantity: u64,
+    /// `price`: of one.
+    pub price: Fen,
+}
+
+/// What makes an order a QR bill.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Bill {
+    /// `billDate` (`yyyy-MM-dd`): with `billNo`, what names the bill.
+    pub bill_date: String,
+    /// `qrCodeId`: the code the bill is shown with.
+    pub qr_code_id: String,
+    /// Whether the code is a fixed one the merchant bound the bill to (it outlives the bill).
+    pub fixed_code: bool,
 }
 
 /// How an order's payment settles.
@@ -151,6 +258,37 @@ impl Order {
             refund_amount: None,
             kind: OrderKind::Direct,
             refunds: Vec::new(),
+            channel: None,
+            created_by: None,
+            created_at: None,
+            order_desc: None,
+            goods: Vec::new(),
+            notify_url: None,
+            return_url: None,
+            expire_time: None,
+            attached_data: None,
+            target_order_id: None,
+            bill: None,
+        }
+    }
+
+    /// Whether the order can still be paid: `NEW_ORDER` or `WAIT_BUYER_PAY`.
+    pub fn is_open(&self) -> bool {
+        matches!(
+            self.status,
+            TradeStatus::NewOrder | TradeStatus::WaitBuyerPay
+        )
+    }
+
+    /// The bill's `billStatus` for the order's `status`: `UNPAID`, `PAID`, `REFUND`, `CLOSED`
+    /// or `UNKNOWN`.
+    pub fn bill_status(&self) -> &'static str {
+        match self.status {
+            TradeStatus::NewOrder | TradeStatus::WaitBuyerPay => "UNPAID",
+            TradeStatus::TradeSuccess => "PAID",
+            TradeStatus::TradeRefund => "REFUND",
+            TradeStatus::TradeClosed => "CLOSED",
+            _ => "UNKNOWN",
         }
     }
 

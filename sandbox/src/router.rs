@@ -4,6 +4,7 @@
 
 use std::fmt;
 
+use crate::cashier;
 use crate::endpoints::{self, Exchange, Reply};
 
 /// Who may call an endpoint, and how its requests are counted and faulted.
@@ -15,6 +16,12 @@ pub(crate) enum Access {
     /// A business endpoint: `OPEN-BODY-SIG` or `OPEN-ACCESS-TOKEN`, counted by
     /// [`crate::Sandbox::request_count`].
     Business,
+    /// A browser redirect (H5): `OPEN-FORM-PARAM` in the query string instead of a header;
+    /// otherwise a business request (counted, faulted).
+    FormParam,
+    /// The sandbox's own pages and control API (cashier, QR codes, dashboard): no
+    /// authentication, not counted, never faulted, not kept as the last request.
+    Sandbox,
 }
 
 type Handler = fn(&mut Exchange<'_>) -> Reply;
@@ -116,6 +123,188 @@ static ROUTES: &[EndpointInfo] = &[
         access: Access::Business,
         handler: endpoints::sub_orders_confirm::handle,
     },
+    EndpointInfo {
+        method: "POST",
+        path: endpoints::wx_unified_order::PATH,
+        what: "create a WeChat mini-program (MINI) or official-account (JSAPI) order; answers miniPayRequest",
+        access: Access::Business,
+        handler: endpoints::wx_unified_order::handle,
+    },
+    EndpointInfo {
+        method: "POST",
+        path: endpoints::trade_create::PATH,
+        what: "create an Alipay mini-program order; answers targetOrderId",
+        access: Access::Business,
+        handler: endpoints::trade_create::handle,
+    },
+    EndpointInfo {
+        method: "POST",
+        path: endpoints::uac_mini_order::PATH,
+        what: "create a UnionPay mini-program order; answers miniPayRequest",
+        access: Access::Business,
+        handler: endpoints::uac_mini_order::handle,
+    },
+    EndpointInfo {
+        method: "POST",
+        path: endpoints::wx_app_pre_order::PATH,
+        what: "create a WeChat APP order; answers appPayRequest",
+        access: Access::Business,
+        handler: endpoints::wx_app_pre_order::handle,
+    },
+    EndpointInfo {
+        method: "POST",
+        path: endpoints::trade_app_pre_order::PATH,
+        what: "create an Alipay APP order; answers appPayRequest and qrCode",
+        access: Access::Business,
+        handler: endpoints::trade_app_pre_order::handle,
+    },
+    EndpointInfo {
+        method: "POST",
+        path: endpoints::uac_app_order::PATH,
+        what: "create a UnionPay APP order; answers appPayRequest",
+        access: Access::Business,
+        handler: endpoints::uac_app_order::handle,
+    },
+    EndpointInfo {
+        method: "POST",
+        path: endpoints::wx_app_pre_close::PATH,
+        what: "close an unpaid WeChat APP order",
+        access: Access::Business,
+        handler: endpoints::wx_app_pre_close::handle,
+    },
+    EndpointInfo {
+        method: "GET",
+        path: endpoints::h5_trade_pay::PATH,
+        what: "Alipay H5 payment (OPEN-FORM-PARAM URL): creates the order, 302 to the cashier",
+        access: Access::FormParam,
+        handler: endpoints::h5_trade_pay::handle,
+    },
+    EndpointInfo {
+        method: "GET",
+        path: endpoints::h5_wxpay::PATH,
+        what: "WeChat H5 payment (OPEN-FORM-PARAM URL): creates the order, 302 to the cashier",
+        access: Access::FormParam,
+        handler: endpoints::h5_wxpay::handle,
+    },
+    EndpointInfo {
+        method: "GET",
+        path: endpoints::h5_uac_order::PATH,
+        what: "UnionPay H5 payment (OPEN-FORM-PARAM URL): creates the order, 302 to the cashier",
+        access: Access::FormParam,
+        handler: endpoints::h5_uac_order::handle,
+    },
+    EndpointInfo {
+        method: "GET",
+        path: endpoints::h5_wx_to_minipay::PATH,
+        what: "from a web page into a WeChat mini-program (OPEN-FORM-PARAM URL): creates the order, 302 to the cashier",
+        access: Access::FormParam,
+        handler: endpoints::h5_wx_to_minipay::handle,
+    },
+    EndpointInfo {
+        method: "GET",
+        path: endpoints::webpay::PATH,
+        what: "the official-account cashier (OPEN-FORM-PARAM URL): creates the order, 302 to the cashier",
+        access: Access::FormParam,
+        handler: endpoints::webpay::handle,
+    },
+    EndpointInfo {
+        method: "POST",
+        path: endpoints::bills_get_qrcode::PATH,
+        what: "make the QR code of a bill (or bind it to a fixed code); answers billQRCode, a sandbox URL",
+        access: Access::Business,
+        handler: endpoints::bills_get_qrcode::handle,
+    },
+    EndpointInfo {
+        method: "POST",
+        path: endpoints::bills_update_qrcode::PATH,
+        what: "change an unpaid bill (amount, description, goods, expiry); its code stays",
+        access: Access::Business,
+        handler: endpoints::bills_update_qrcode::handle,
+    },
+    EndpointInfo {
+        method: "POST",
+        path: endpoints::bills_close_qrcode::PATH,
+        what: "retire a QR code; its unpaid bill closes (again: no harm)",
+        access: Access::Business,
+        handler: endpoints::bills_close_qrcode::handle,
+    },
+    EndpointInfo {
+        method: "POST",
+        path: endpoints::bills_query::PATH,
+        what: "where a bill stands: billStatus, billPayment once paid, refundBillPayment by refundOrderId",
+        access: Access::Business,
+        handler: endpoints::bills_query::handle,
+    },
+    EndpointInfo {
+        method: "POST",
+        path: endpoints::bills_refund::PATH,
+        what: "refund a paid bill in part or in full; the same refundOrderId returns the same refund",
+        access: Access::Business,
+        handler: endpoints::bills_refund::handle,
+    },
+    EndpointInfo {
+        method: "POST",
+        path: endpoints::bills_query_qrcode_info::PATH,
+        what: "a QR code and the bill bound to it",
+        access: Access::Business,
+        handler: endpoints::bills_query_qrcode_info::handle,
+    },
+    EndpointInfo {
+        method: "GET",
+        path: cashier::dashboard::PATH,
+        what: "the dashboard: every order, its refunds and states (HTML)",
+        access: Access::Sandbox,
+        handler: cashier::dashboard::handle,
+    },
+    EndpointInfo {
+        method: "GET",
+        path: cashier::page::PATH,
+        what: "the cashier page of an order, reached by the 302 of an H5 URL (HTML; Pay, Decline, Let it expire)",
+        access: Access::Sandbox,
+        handler: cashier::page::show,
+    },
+    EndpointInfo {
+        method: "POST",
+        path: cashier::page::PATH,
+        what: "the cashier's buttons (a plain form); after paying, 303 to the order's returnUrl",
+        access: Access::Sandbox,
+        handler: cashier::page::act_on,
+    },
+    EndpointInfo {
+        method: "GET",
+        path: cashier::qr::PATH,
+        what: "a bill's QR code opened in a browser: 302 to that bill's cashier",
+        access: Access::Sandbox,
+        handler: cashier::qr::handle,
+    },
+    EndpointInfo {
+        method: "GET",
+        path: cashier::control::CASHIER_PATH,
+        what: "302 to the order's cashier (optional ?mid=)",
+        access: Access::Sandbox,
+        handler: cashier::control::cashier,
+    },
+    EndpointInfo {
+        method: "POST",
+        path: cashier::control::PAY_PATH,
+        what: "control API: the payer pays (JSON; optional ?mid=, and ?wallet=alipay, wechat or unionpay for a bill)",
+        access: Access::Sandbox,
+        handler: cashier::control::pay,
+    },
+    EndpointInfo {
+        method: "POST",
+        path: cashier::control::FAIL_PATH,
+        what: "control API: the payment fails, the order stays unpaid (JSON)",
+        access: Access::Sandbox,
+        handler: cashier::control::fail,
+    },
+    EndpointInfo {
+        method: "POST",
+        path: cashier::control::EXPIRE_PATH,
+        what: "control API: the order expires unpaid, TRADE_CLOSED (JSON)",
+        access: Access::Sandbox,
+        handler: cashier::control::expire,
+    },
 ];
 
 /// Every endpoint the sandbox serves, in the order its listings use; for the CLI's and
@@ -129,10 +318,97 @@ pub fn endpoints() -> &'static [EndpointInfo] {
     ROUTES
 }
 
-/// The endpoint at `path`, whatever the method.
-pub(crate) fn find(path: &str) -> Option<&'static EndpointInfo> {
-    ROUTES.iter().find(|e| e.path == path)
+/// Where a request goes: its route and the values of the route's `{…}` segments.
+pub(crate) struct Routed {
+    pub endpoint: &'static EndpointInfo,
+    pub params: Vec<String>,
 }
+
+/// Why no route takes a request.
+pub(crate) enum Miss {
+    /// No route has this path.
+    NotFound,
+    /// Routes have this path, for these methods only.
+    Method(Vec<&'static str>),
+}
+
+/// The values of `pattern`'s `{…}` segments in `path`, if `path` has its shape (a `{…}`
+/// segment matches one non-empty segment).
+fn matches(pattern: &str, path: &str) -> Option<Vec<String>> {
+    if !pattern.contains('{') {
+        return (pattern == path).then(Vec::new);
+    }
+    let (mut want, mut got) = (pattern.split('/'), path.split('/'));
+    let mut params = Vec::new();
+    loop {
+        match (want.next(), got.next()) {
+            (None, None) => return Some(params),
+            (Some(w), Some(g)) if w.starts_with('{') && w.ends_with('}') && !g.is_empty() => {
+                params.push(percent_decode(g));
+            }
+            (Some(w), Some(g)) if w == g => {}
+            _ => return None,
+        }
+    }
+}
+
+/// A path segment with its `%XX` escapes decoded (a `+` stays a `+`; a broken escape stays as
+/// it is).
+fn percent_decode(segment: &str) -> String {
+    let bytes = segment.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (
+            bytes[i],
+            bytes.get(i + 1).copied(),
+            bytes.get(i + 2).copied(),
+        ) {
+            (b'%', Some(h), Some(l)) if hex(h).is_some() && hex(l).is_some() => {
+                let value = hex(h).unwrap_or(0) * 16 + hex(l).unwrap_or(0);
+                out.push(u8::try_from(value).unwrap_or(b'?'));
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The route for `method` and `path`.
+pub(crate) fn route(method: &str, path: &str) -> Result<Routed, Miss> {
+    let mut allowed = Vec::new();
+    for endpoint in ROUTES {
+        if let Some(params) = matches(endpoint.path, path) {
+            if endpoint.method == method {
+                return Ok(Routed { endpoint, params });
+            }
+            allowed.push(endpoint.method);
+        }
+    }
+    if allowed.is_empty() {
+        Err(Miss::NotFound)
+    } else {
+        Err(Miss::Method(allowed))
+    }
+}
+
+/// How requests to `path` are counted and faulted: the access of its routes; an unknown path
+/// is a business request, except under `/sandbox/` (the sandbox's own pages).
+pub(crate) fn access(path: &str) -> Access {
+    match ROUTES.iter().find(|e| matches(e.path, path).is_some()) {
+        Some(e) => e.access,
+        None if path.starts_with(SANDBOX_PREFIX) => Access::Sandbox,
+        None => Access::Business,
+    }
+}
+
+/// Where the sandbox's own pages live.
+pub(crate) const SANDBOX_PREFIX: &str = "/sandbox/";
 
 /// The endpoints as a Markdown table, exactly as the README lists them.
 #[cfg(test)]
@@ -148,22 +424,65 @@ fn markdown_table() -> String {
 mod tests {
     use super::*;
 
-    #[test]
-    fn paths_are_found_exactly() {
-        assert_eq!(find("/v1/netpay/query").unwrap().access, Access::Business);
-        assert_eq!(
-            find("/v1/token/access").unwrap().access,
-            Access::TokenIssuer
-        );
-        assert!(find("/v1/netpay/query/").is_none());
-        assert!(find("/").is_none());
+    fn found(method: &str, path: &str) -> Option<(&'static str, Vec<String>)> {
+        route(method, path)
+            .ok()
+            .map(|r| (r.endpoint.path, r.params))
     }
 
     #[test]
-    fn paths_are_unique_and_absolute() {
+    fn paths_are_found_exactly() {
+        assert_eq!(access("/v1/netpay/query"), Access::Business);
+        assert_eq!(access("/v1/token/access"), Access::TokenIssuer);
+        assert_eq!(access("/v1/netpay/trade/h5-pay"), Access::FormParam);
+        assert_eq!(access("/sandbox/no-such-page"), Access::Sandbox);
+        assert_eq!(access("/nope"), Access::Business);
+        assert!(found("POST", "/v1/netpay/query/").is_none());
+        assert!(found("GET", "/").is_none());
+        assert!(matches!(route("GET", "/v1/netpay/query"), Err(Miss::Method(m)) if m == ["POST"]));
+        assert!(matches!(route("GET", "/nope"), Err(Miss::NotFound)));
+    }
+
+    #[test]
+    fn segments_in_braces_take_one_non_empty_segment() {
+        assert_eq!(
+            found("POST", "/sandbox/orders/3194ABC/pay"),
+            Some((
+                "/sandbox/orders/{merOrderId}/pay",
+                vec!["3194ABC".to_owned()]
+            ))
+        );
+        assert!(found("POST", "/sandbox/orders//pay").is_none());
+        assert_eq!(
+            found("POST", "/sandbox/orders/a%2Bb+c%zz%/pay").map(|f| f.1),
+            Some(vec!["a+b+c%zz%".to_owned()])
+        );
+        assert!(found("POST", "/sandbox/orders/a/b/pay").is_none());
+        assert!(found("POST", "/sandbox/orders/3194ABC/pay/").is_none());
+        // One path, two methods.
+        assert!(found("GET", "/sandbox/cashier").is_some());
+        assert!(found("POST", "/sandbox/cashier").is_some());
+        assert!(
+            matches!(route("PUT", "/sandbox/cashier"), Err(Miss::Method(m)) if m == ["GET", "POST"])
+        );
+    }
+
+    #[test]
+    fn routes_are_unique_and_absolute() {
         for (i, e) in ROUTES.iter().enumerate() {
             assert!(e.path.starts_with('/'), "{e}");
-            assert!(!ROUTES[..i].iter().any(|o| o.path == e.path), "{e} twice");
+            assert!(
+                !ROUTES[..i]
+                    .iter()
+                    .any(|o| o.path == e.path && o.method == e.method),
+                "{e} twice"
+            );
+            // A path is under /sandbox/ exactly when it is one of the sandbox's own.
+            assert_eq!(
+                e.path.starts_with(SANDBOX_PREFIX),
+                e.access == Access::Sandbox,
+                "{e}"
+            );
         }
     }
 

@@ -18,7 +18,19 @@ use crate::auth::within;
 use crate::book::Refusal;
 use crate::gateway::{Config, State};
 
+pub(crate) mod bill;
+pub(crate) mod bills_close_qrcode;
+pub(crate) mod bills_get_qrcode;
+pub(crate) mod bills_query;
+pub(crate) mod bills_query_qrcode_info;
+pub(crate) mod bills_refund;
+pub(crate) mod bills_update_qrcode;
 pub(crate) mod close;
+pub(crate) mod creation;
+pub(crate) mod h5_trade_pay;
+pub(crate) mod h5_uac_order;
+pub(crate) mod h5_wx_to_minipay;
+pub(crate) mod h5_wxpay;
 pub(crate) mod query;
 pub(crate) mod refund;
 pub(crate) mod refund_query;
@@ -26,6 +38,14 @@ pub(crate) mod secure_cancel;
 pub(crate) mod secure_complete;
 pub(crate) mod sub_orders_confirm;
 pub(crate) mod token;
+pub(crate) mod trade_app_pre_order;
+pub(crate) mod trade_create;
+pub(crate) mod uac_app_order;
+pub(crate) mod uac_mini_order;
+pub(crate) mod webpay;
+pub(crate) mod wx_app_pre_close;
+pub(crate) mod wx_app_pre_order;
+pub(crate) mod wx_unified_order;
 
 /// The response type at the gateway's boundary.
 pub(crate) type Reply = http::Response<Vec<u8>>;
@@ -41,6 +61,12 @@ pub(crate) struct Exchange<'a> {
     pub now: SystemTime,
     pub config: &'a Config,
     pub state: &'a mut State,
+    /// The values of the route's `{…}` path segments, in order.
+    pub params: &'a [String],
+    /// For an OPEN-FORM-PARAM route: the verified `content` (the business JSON).
+    pub content: Option<&'a str>,
+    /// The sandbox's own URL (`http://127.0.0.1:PORT`), for the links it hands out.
+    pub base_url: &'a str,
 }
 
 /// A response with this status and body, and a `Content-Type`.
@@ -170,6 +196,49 @@ impl<'a> Fields<'a> {
             None | Some(Value::Null) => Ok(None),
             Some(_) => self.amount(name).map(Some),
         }
+    }
+
+    /// A flag: `true`/`false`, or the strings `"true"`/`"false"` (official samples quote
+    /// everything); absent or `null` is `false`.
+    pub fn flag(&self, name: &str) -> Result<bool, String> {
+        match self.0.get(name) {
+            None | Some(Value::Null) => Ok(false),
+            Some(Value::Bool(b)) => Ok(*b),
+            Some(Value::String(s)) if s == "true" => Ok(true),
+            Some(Value::String(s)) if s == "false" || s.is_empty() => Ok(false),
+            Some(_) => Err(format!("{name}: must be true or false")),
+        }
+    }
+
+    /// A required count (`quantity`): a positive JSON integer or a string of digits.
+    pub fn count(&self, name: &str) -> Result<u64, String> {
+        let n = match self.0.get(name) {
+            None | Some(Value::Null) => return Err(format!("{name}: is required")),
+            Some(Value::Number(n)) => n.as_u64(),
+            Some(Value::String(s)) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
+                s.parse().ok()
+            }
+            Some(_) => None,
+        };
+        n.filter(|n| *n > 0)
+            .ok_or_else(|| format!("{name}: must be a whole number more than zero"))
+    }
+
+    /// Optional free text of at most `max` characters, without control characters.
+    pub fn short_text(&self, name: &str, max: usize) -> Result<Option<&'a str>, String> {
+        let Some(text) = self.text(name)? else {
+            return Ok(None);
+        };
+        if text.chars().any(char::is_control) {
+            return Err(format!("{name}: must not contain control characters"));
+        }
+        let len = text.chars().count();
+        if len > max {
+            return Err(format!(
+                "{name}: must be at most {max} characters, got {len}"
+            ));
+        }
+        Ok(Some(text))
     }
 
     /// A list of objects (`subOrders`), each read by `item` with its own fields; errors name
