@@ -129,7 +129,10 @@ fn found<'a>(
         (
             format!("现金:{}", total.get()),
             format!("现金支付{total}元"),
-            format!("4200{seq:024}"),
+            order
+                .target_order_id
+                .clone()
+                .unwrap_or_else(|| format!("4200{seq:024}")),
         )
     } else {
         Default::default()
