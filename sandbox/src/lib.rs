@@ -12,6 +12,13 @@
 //!   [`SandboxBuilder::refunds_pending_first`]), answers refund queries, closes unpaid
 //!   orders, completes or cancels guaranteed payments and confirms split ones, with the
 //!   transitions and refusals a merchant meets (see [`Order`] for building such orders);
+//! - takes payments: order creation (mini-program, JSAPI, APP) with the pay request each
+//!   channel's front end needs, the five H5 redirect URLs (`OPEN-FORM-PARAM`, checked with the
+//!   core's `form_param`, answered with a `302` to the sandbox's own cashier page), and QR bills
+//!   whose `billQRCode` opens that cashier too; the payer pays, declines or lets the order
+//!   expire there, or through the control API (`POST /sandbox/orders/{merOrderId}/pay`, …) and
+//!   [`Sandbox::pay`], [`Sandbox::fail`], [`Sandbox::expire`]; orders close by themselves at
+//!   their `expireTime` on the sandbox clock; `GET /sandbox/` lists everything;
 //! - counts requests, token fetches and TCP connections, and injects [`Fault`]s;
 //! - bounds what clients can make it hold: head and body sizes, the body bytes buffered by all
 //!   connections together, and how many connections it serves at once (see [`SandboxBuilder`]).
@@ -551,7 +558,8 @@ impl Sandbox {
         self.gateway().set_refunds_pending_first(yes);
     }
 
-    /// Moves the sandbox's own clock forward (token expiry, timestamp freshness).
+    /// Moves the sandbox's own clock forward (token expiry, timestamp freshness, orders
+    /// expiring at their `expireTime`).
     pub fn advance_clock(&self, by: Duration) {
         self.shared.clock.advance(by);
     }

@@ -34,6 +34,10 @@ struct Args {
     /// of JSON numbers.
     #[arg(long)]
     amounts_as_strings: bool,
+    /// Answer a bill query's billPayment as a string holding its JSON instead of an object
+    /// (the platform sends either).
+    #[arg(long)]
+    bill_payment_as_string: bool,
     /// Serve HTTPS with a generated certificate; the CA to trust is printed.
     #[arg(long)]
     tls: bool,
@@ -134,6 +138,7 @@ fn main() -> ExitCode {
         .seed_demo(args.seed_demo)
         .amounts_as_strings(args.amounts_as_strings)
         .refunds_pending_first(args.refunds_pending_first)
+        .bill_payment_as_string(args.bill_payment_as_string)
         .tls(args.tls)
         .log_requests(!args.quiet)
         .start()
@@ -147,6 +152,10 @@ fn main() -> ExitCode {
     println!("chinaums-sandbox listening on {}", sandbox.base_url());
     println!("  appId:  {}", sandbox.app_id());
     println!("  appKey: {}", sandbox.app_key());
+    println!(
+        "  dashboard (orders, the payer's cashier): {}/sandbox/",
+        sandbox.base_url()
+    );
     if let Some(pem) = sandbox.ca_cert_pem() {
         if let Some(path) = &args.ca_out {
             if let Err(e) = std::fs::write(path, &pem) {

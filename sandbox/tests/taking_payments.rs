@@ -748,3 +748,118 @@ fn the_payer_s_actions_are_refused_on_closed_and_paid_orders() {
         .unwrap_err();
     assert_eq!((unknown.code(), unknown.http_status()), ("NO_ORDER", 404));
 }
+
+/// Hostile or broken values in every field of every payment route: always an answer (a JSON
+/// one for the gateway's routes), never a panic, never a 5xx.
+#[test]
+fn no_input_panics_a_payment_route() {
+    let gateway = gateway_from(Sandbox::builder().seed_demo(true));
+    let client = client_at(&gateway, now());
+    let hostile = [
+        json!(null),
+        json!(""),
+        json!(-1),
+        json!(1.5),
+        json!(u64::MAX),
+        json!("18446744073709551616"),
+        json!("<script>\u{0}\u{202e}"),
+        json!("x".repeat(5000)),
+        json!([]),
+        json!([{"mid": 1, "totalAmount": "x"}, null]),
+        json!({"nested": {"deeper": [1]}}),
+        json!(true),
+        json!("2024-13-45 25:61:61"),
+    ];
+    let fields = [
+        "requestTimestamp",
+        "mid",
+        "tid",
+        "instMid",
+        "merOrderId",
+        "totalAmount",
+        "orderDesc",
+        "notifyUrl",
+        "returnUrl",
+        "expireTime",
+        "goods",
+        "divisionFlag",
+        "platformAmount",
+        "subOrders",
+        "secureTransaction",
+        "attachedData",
+        "tradeType",
+        "subAppId",
+        "subOpenId",
+        "billNo",
+        "billDate",
+        "billDesc",
+        "qrCodeId",
+        "refundOrderId",
+        "refundAmount",
+        "sceneType",
+        "merAppName",
+        "merAppId",
+    ];
+    let base = json!({
+        "requestTimestamp": "2024-01-01 12:00:00", "mid": DEMO_MID, "tid": DEMO_TID,
+        "instMid": "QRPAYDEFAULT", "merOrderId": "3194HOSTILE0001", "totalAmount": 100,
+        "tradeType": "MINI", "subOpenId": "o", "subAppId": "wx", "billNo": "3194HOSTILE0001",
+        "billDate": "2024-01-01", "qrCodeId": "3194HOSTILE0001", "refundOrderId": "3194HOSTILER01",
+        "refundAmount": 1, "sceneType": "IOS_WAP", "merAppName": "a", "merAppId": "b",
+        "goods": [{"goodsId": "g", "goodsName": "n", "quantity": 1, "price": 100}],
+    });
+    for endpoint in chinaums_sandbox::endpoints() {
+        let path = endpoint
+            .path
+            .replace("{merOrderId}", "3194HOSTILE0001")
+            .replace("{qrCodeId}", "QR");
+        for field in fields {
+            for value in &hostile {
+                let mut body = base.clone();
+                body[field] = value.clone();
+                let request = match endpoint.method {
+                    "POST" if path.starts_with("/v1/") => client
+                        .sign_request(&path, serde_json::to_vec(&body).unwrap())
+                        .unwrap(),
+                    "GET" if path.starts_with("/v1/") => {
+                        let content = body.to_string();
+                        let signed = chinaums::form_param::redirect_url(
+                            "http://gateway.test",
+                            &path,
+                            gateway.app_id(),
+                            gateway.app_key(),
+                            &chinaums::timestamps::auth_timestamp(now()),
+                            "0123456789abcdef",
+                            &content,
+                        );
+                        http::Request::get(signed).body(Vec::new()).unwrap()
+                    }
+                    method => {
+                        let text = value
+                            .as_str()
+                            .map_or_else(|| value.to_string(), str::to_owned);
+                        let form = format!(
+                            "mid={}&merOrderId={}&action={}&wallet={}",
+                            chinaums::form_param::encode(&text),
+                            chinaums::form_param::encode(&text),
+                            chinaums::form_param::encode(&text),
+                            chinaums::form_param::encode(&text),
+                        );
+                        http::Request::builder()
+                            .method(method)
+                            .uri(format!("http://gateway.test{path}?{form}"))
+                            .body(form.into_bytes())
+                            .unwrap()
+                    }
+                };
+                let response = gateway.handle(request, now()).into_result().unwrap();
+                let status = response.status().as_u16();
+                assert!(status < 500, "{endpoint} {field}={value}: {status}");
+                if path.starts_with("/v1/") && status != 302 {
+                    let parsed: Result<Value, _> = serde_json::from_slice(response.body());
+                    assert!(parsed.is_ok(), "{endpoint} {field}={value}: not JSON");
+                }
+            }
+        }
+    }
+}
