@@ -28,6 +28,7 @@ pub mod args;
 pub mod commands;
 pub mod common;
 pub mod connect;
+pub mod control;
 pub mod exit;
 pub mod order;
 pub mod redact;

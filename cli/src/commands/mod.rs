@@ -26,4 +26,10 @@ pub trait Run {
     fn api(&mut self) -> Option<&mut ApiArgs> {
         None
     }
+
+    /// Whether an error is also printed as JSON (`--json`): an API command's `--json`, or a
+    /// command's own.
+    fn json(&mut self) -> bool {
+        self.api().is_some_and(|api| api.json)
+    }
 }
