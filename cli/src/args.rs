@@ -5,7 +5,7 @@
 use clap::{Parser, Subcommand};
 
 use crate::commands::{
-    Run, close, h5_url, order, query, refund, refund_query, sandbox, secure, sign, split,
+    Run, bill, close, h5_url, order, query, refund, refund_query, sandbox, secure, sign, split,
 };
 use crate::common::{ApiArgs, AuthArg};
 
@@ -96,7 +96,7 @@ macro_rules! commands {
 }
 
 commands! {
-    /// Create an order: a mini-program or a page inside WeChat (the pay request for it).
+    /// Create an order: a mini-program, a page inside WeChat, an app, a QR bill.
     #[command(long_about = order::LONG_ABOUT, subcommand_required = true)]
     Order(order::OrderArgs),
 
@@ -110,6 +110,10 @@ commands! {
         mut_arg("auth", |a| a.hide(true))
     )]
     H5Url(h5_url::H5UrlArgs),
+
+    /// A QR bill after it was made: query, refund, close its code, read a code.
+    #[command(long_about = bill::LONG_ABOUT, subcommand_required = true)]
+    Bill(bill::BillArgs),
 
     /// Query the payment result of an order (POST /v1/netpay/query).
     #[command(long_about = query::LONG_ABOUT, after_long_help = query::after_long_help())]
@@ -217,14 +221,20 @@ mod tests {
         assert_eq!(
             api_commands,
             [
+                "app",
                 "cancel",
+                "close",
                 "close",
                 "complete",
                 "confirm",
                 "h5-url",
+                "info",
                 "jsapi",
                 "mini",
+                "qr",
                 "query",
+                "query",
+                "refund",
                 "refund",
                 "refund-query"
             ]

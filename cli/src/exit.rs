@@ -127,15 +127,17 @@ pub struct CliError {
 /// names it: the operation and the ids to ask it with, and the command that asks it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FollowUpQuery {
-    /// `PaymentQuery` or `RefundQuery`: the SDK's name of the query.
+    /// `PaymentQuery`, `RefundQuery` or `BillsQuery`: the SDK's name of the query.
     pub operation: &'static str,
-    /// The order to ask about.
+    /// The order to ask about; for `BillsQuery`, the bill's billNo (`billNo` in `--json`).
     pub mer_order_id: String,
     /// The refund to ask about, for a refund query.
     pub refund_order_id: Option<String>,
     /// The business type to ask with, when the failed command chose it itself (an order
     /// created without `--inst-mid` gets its kind's): the query then needs `--inst-mid`.
     pub inst_mid: Option<String>,
+    /// For `BillsQuery`: the bill's date, `yyyy-MM-dd`.
+    pub bill_date: Option<String>,
 }
 
 impl FollowUpQuery {
@@ -149,13 +151,28 @@ impl FollowUpQuery {
                 mer_order_id: query.mer_order_id.to_string(),
                 refund_order_id: query.refund_order_id.map(|id| id.to_string()),
                 inst_mid: None,
+                bill_date: None,
             },
             None => FollowUpQuery {
                 operation: "PaymentQuery",
                 mer_order_id: follow_up.payment_query().mer_order_id.to_string(),
                 refund_order_id: None,
                 inst_mid: None,
+                bill_date: None,
             },
+        }
+    }
+
+    /// The bill query about bill `bill_no` of `bill_date` (and refund `refund_order_id`), which
+    /// settles an unknown outcome of a bill operation: the core names none (its follow-ups
+    /// name orders), so the command that knows the bill does.
+    pub fn bill(bill_no: &str, bill_date: &str, refund_order_id: Option<&str>) -> Self {
+        FollowUpQuery {
+            operation: "BillsQuery",
+            mer_order_id: bill_no.to_owned(),
+            refund_order_id: refund_order_id.map(str::to_owned),
+            inst_mid: None,
+            bill_date: Some(bill_date.to_owned()),
         }
     }
 
@@ -163,8 +180,20 @@ impl FollowUpQuery {
     /// quoted for a POSIX shell when it needs to be.
     pub fn command(&self) -> String {
         let mut order = shell_word(&self.mer_order_id);
+        if let Some(date) = &self.bill_date {
+            order.push_str(&format!(" --bill-date {}", shell_word(date)));
+        }
         if let Some(inst_mid) = &self.inst_mid {
             order.push_str(&format!(" --inst-mid {}", shell_word(inst_mid)));
+        }
+        if self.operation == "BillsQuery" {
+            return match &self.refund_order_id {
+                Some(refund) => format!(
+                    "chinaums bill query {order} --refund-order-id {}",
+                    shell_word(refund)
+                ),
+                None => format!("chinaums bill query {order}"),
+            };
         }
         match &self.refund_order_id {
             Some(refund) => format!(
@@ -178,7 +207,22 @@ impl FollowUpQuery {
 
     /// The hint: what to do now, and the command.
     pub fn hint(&self) -> String {
-        if self.operation == "RefundQuery" {
+        if self.operation == "BillsQuery" {
+            if self.refund_order_id.is_some() {
+                format!(
+                    "the refund may or may not have been made: never send a new refund for it \
+                     (the same --refund-order-id again is safe); ask the bill query (same \
+                     settings): {}",
+                    self.command()
+                )
+            } else {
+                format!(
+                    "the outcome is unknown: ask the bill query before doing anything else \
+                     (same settings): {}",
+                    self.command()
+                )
+            }
+        } else if self.operation == "RefundQuery" {
             format!(
                 "the refund may or may not have been made: never send a new refund for it; \
                  ask the refund query (same settings): {}",
@@ -197,7 +241,14 @@ impl FollowUpQuery {
     fn to_json(&self) -> Value {
         let mut object = serde_json::Map::new();
         object.insert("operation".into(), self.operation.into());
-        object.insert("merOrderId".into(), self.mer_order_id.clone().into());
+        if self.operation == "BillsQuery" {
+            object.insert("billNo".into(), self.mer_order_id.clone().into());
+        } else {
+            object.insert("merOrderId".into(), self.mer_order_id.clone().into());
+        }
+        if let Some(date) = &self.bill_date {
+            object.insert("billDate".into(), date.clone().into());
+        }
         if let Some(refund) = &self.refund_order_id {
             object.insert("refundOrderId".into(), refund.clone().into());
         }

@@ -7,8 +7,10 @@
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
-use chinaums::{Fen, Goods, InvalidField, Mid, MsgSrcId, NotifyUrl, OrderFields, ReturnUrl};
-use chinaums::{PlatformTime, PrimitiveDateTime};
+use chinaums::{
+    BillFields, BillNo, Clock, Date, Fen, Goods, InvalidField, Mid, MsgSrcId, NotifyUrl,
+    OrderFields, PlatformDate, PlatformTime, PrimitiveDateTime, ReturnUrl, SystemClock,
+};
 use clap::Args;
 use serde_json::Value;
 
@@ -143,10 +145,10 @@ pub fn demo_msg_src_id() -> Result<MsgSrcId, CliError> {
 
 /// An id given on the command line, or a fresh one from the core client
 /// ([`chinaums::Client::new_mer_order_id`]), and whether it was generated. `check` is the id
-/// type's own rule (its error names the argument `arg`).
+/// type's own rule; its error says to fix `source` (`the <merOrderId> argument`, `--bill-no`).
 pub fn new_id<T>(
     given: Option<&str>,
-    arg: &str,
+    source: &str,
     check: impl Fn(&str) -> Result<T, InvalidField>,
     msg_src_id: impl FnOnce() -> Result<MsgSrcId, CliError>,
     connection: &Connection,
@@ -154,7 +156,7 @@ pub fn new_id<T>(
     if let Some(given) = given {
         return check(given)
             .map(|id| (id, false))
-            .map_err(|e| CliError::invalid(&e).hint(format!("fix the {arg} argument")));
+            .map_err(|e| CliError::invalid(&e).hint(format!("fix {source}")));
     }
     let fresh = connection
         .client
@@ -170,6 +172,17 @@ pub fn new_id<T>(
 /// or prints JSON.
 pub fn announce_generated(name: &str, id: &str) {
     eprintln!("{name}: {id} (generated: keep it)");
+}
+
+/// Under `--sandbox`, on stderr: `what` (a URL for a browser) points at a sandbox that stops
+/// with the command, and how to run one that stays.
+pub fn sandbox_note(what: &str) {
+    eprintln!(
+        "note: {what} points at an in-process sandbox that stops when this command exits, so a \
+         browser cannot open it; to pay at the sandbox's cashier, run `chinaums sandbox --port \
+         8080` in another terminal and give --env http://127.0.0.1:8080 with its credentials \
+         (the `export` lines it prints) instead of --sandbox"
+    );
 }
 
 /// The flag a field of an order comes from, by its wire name.
@@ -191,6 +204,9 @@ pub fn flag_of(field: &str) -> Option<&'static str> {
         "billDate" => "--bill-date",
         "billDesc" => "--desc",
         "billNo" => "the <billNo> argument",
+        "qrCodeId" => "--qr-code-id",
+        "refundAmount" => "--amount (or --fen)",
+        "refundDesc" => "--desc",
         "merOrderId" => "the <merOrderId> argument",
         field if field.starts_with("goods") => "--goods",
         _ => return None,
@@ -231,6 +247,62 @@ pub fn parse_expire_time(s: &str) -> Result<PrimitiveDateTime, String> {
                 .to_owned(),
         ),
     }
+}
+
+/// `--bill-date`: exactly `yyyy-MM-dd`, a valid date (read by the core's own format,
+/// [`PlatformDate`]).
+pub fn parse_bill_date(s: &str) -> Result<Date, String> {
+    let s = s.trim();
+    (s.len() == 10)
+        .then(|| PlatformDate::from(s).to_date())
+        .flatten()
+        .ok_or_else(|| "expected yyyy-MM-dd, a valid date, e.g. 2024-01-01".to_owned())
+}
+
+/// `yyyy-MM-dd`, as the platform writes a date.
+pub fn format_date(date: Date) -> String {
+    format!(
+        "{:04}-{:02}-{:02}",
+        date.year(),
+        u8::from(date.month()),
+        date.day()
+    )
+}
+
+/// Today in Beijing, on the system clock: a new bill's default `billDate`.
+pub fn today() -> Date {
+    chinaums::timestamps::beijing(SystemClock.now()).date()
+}
+
+/// A QR bill of the order's fields: `orderDesc` becomes `billDesc`, and the rest what a bill
+/// has of them.
+pub fn bill_fields(fields: OrderFields, bill_no: BillNo, bill_date: Date) -> BillFields {
+    let mut bill = BillFields::new(bill_no, bill_date, fields.total_amount).goods(fields.goods);
+    if let Some(desc) = fields.order_desc {
+        bill = bill.bill_desc(desc);
+    }
+    if let Some(url) = fields.notify_url {
+        bill = bill.notify_url(url);
+    }
+    if let Some(url) = fields.return_url {
+        bill = bill.return_url(url);
+    }
+    if let Some(at) = fields.expire_time {
+        bill = bill.expire_time(at);
+    }
+    if fields.secure_transaction == Some(true) {
+        bill = bill.guaranteed();
+    }
+    if fields.limit_credit_card == Some(true) {
+        bill = bill.no_credit_cards();
+    }
+    if let Some(ip) = fields.client_ip {
+        bill = bill.client_ip(ip);
+    }
+    if let Some(data) = fields.attached_data {
+        bill = bill.attached_data(data);
+    }
+    bill
 }
 
 /// Reads and checks the `--goods` file; the error (exit 2) names the file and the problem.
@@ -599,6 +671,50 @@ mod tests {
             }
             assert!(parse_expire_time(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn bill_dates_are_dates() {
+        let date = parse_bill_date("2024-02-29").unwrap();
+        assert_eq!(format_date(date), "2024-02-29");
+        for bad in [
+            "",
+            "2023-02-29",
+            "2024-1-1",
+            "20240101",
+            "2024-01-01 00:00:00",
+            "x",
+        ] {
+            assert!(parse_bill_date(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(format_date(today()).len(), 10);
+    }
+
+    #[test]
+    fn a_bill_keeps_the_orders_fields() {
+        let fields = OrderFields::new(Fen(3600))
+            .order_desc("午餐")
+            .notify_url("https://shop.example/n".parse().unwrap())
+            .return_url("https://shop.example/r".parse().unwrap())
+            .goods(vec![Goods::new("A", "B", 1, Fen(3600))])
+            .guaranteed()
+            .no_credit_cards()
+            .attached_data("x")
+            .client_ip("10.0.0.1".parse().unwrap());
+        let date = parse_bill_date("2024-01-01").unwrap();
+        let bill = bill_fields(fields.clone(), "3194BILL0001".parse().unwrap(), date);
+        let json = serde_json::to_value(&bill).unwrap();
+        assert_eq!(json["billNo"], "3194BILL0001");
+        assert_eq!(json["billDate"], "2024-01-01");
+        assert_eq!(json["totalAmount"], 3600);
+        assert_eq!(json["billDesc"], "午餐");
+        assert_eq!(json["notifyUrl"], "https://shop.example/n");
+        assert_eq!(json["returnUrl"], "https://shop.example/r");
+        assert_eq!(json["goods"], serde_json::to_value(&fields.goods).unwrap());
+        assert_eq!(json["secureTransaction"], true);
+        assert_eq!(json["limitCreditCard"], true);
+        assert_eq!(json["attachedData"], "x");
+        assert_eq!(json["clientIp"], "10.0.0.1");
     }
 
     #[test]

@@ -274,7 +274,8 @@ fn api_only_flags_are_refused() {
              only, not to `sign`",
         ))
         .stderr(predicate::str::contains(
-            "`order create mini`, `order create jsapi`, `h5-url`, `query`, `refund`",
+            "`order create mini`, `order create jsapi`, `order create app`, `order create qr`, \
+             `h5-url`, `bill query`, `bill refund`, `bill close`, `bill info`, `query`, `refund`",
         ));
 }
 

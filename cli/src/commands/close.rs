@@ -109,6 +109,7 @@ mod tests {
             mer_order_id: "3194X0001".into(),
             refund_order_id: None,
             inst_mid: None,
+            bill_date: None,
         };
         let mut e = CliError::new(Class::OutcomeUnknown, "m");
         e.err_code = Some("OPERATION_NOT_ALLOWED".into());

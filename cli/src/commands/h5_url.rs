@@ -20,7 +20,7 @@ use crate::commands::Run;
 use crate::common::{ApiArgs, AuthArg};
 use crate::connect::connect_with;
 use crate::exit::{CliError, describe};
-use crate::order::{OrderFieldArgs, announce_generated, invalid, new_id};
+use crate::order::{OrderFieldArgs, announce_generated, invalid, new_id, sandbox_note};
 use crate::render;
 
 /// The environment variable naming a program to open the URL with instead of the system's.
@@ -171,7 +171,7 @@ impl Run for H5UrlArgs {
         let fields = self.order.fields()?;
         let (id, generated) = new_id(
             self.mer_order_id.as_deref(),
-            "<merOrderId>",
+            "the <merOrderId> argument",
             |s: &str| MerOrderId::new(s),
             || {
                 self.order
@@ -219,13 +219,7 @@ impl Run for H5UrlArgs {
             announce_generated("merOrderId", id.as_str());
         }
         if connection.sandbox.is_some() {
-            eprintln!(
-                "note: this URL points at an in-process sandbox that stops when this command \
-                 exits, so a browser cannot open it; to pay at the sandbox's cashier, run \
-                 `chinaums sandbox --port 8080` in another terminal and give --env \
-                 http://127.0.0.1:8080 with its credentials (the `export` lines it prints) \
-                 instead of --sandbox"
-            );
+            sandbox_note("this URL");
         }
         if self.open {
             if let Err(why) = open_in_browser(&url) {

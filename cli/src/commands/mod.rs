@@ -1,6 +1,7 @@
 //! One file per command: its own arguments (the shared groups come from [`crate::common`]),
 //! its help text, and its [`Run`].
 
+pub mod bill;
 pub mod close;
 pub mod h5_url;
 pub mod order;

@@ -9,9 +9,10 @@
 //! lost answer) exits 6 and names the payment query to ask before creating it again.
 
 use chinaums::{
-    AlipayMiniOrder, AlipayMiniOrderResponse, MerOrderId, Merchant, Operation, OrderEcho,
-    OrderFields, UnionPayMiniOrder, UnionPayMiniOrderResponse, WxUnifiedOrder,
-    WxUnifiedOrderResponse,
+    AlipayAppPreOrder, AlipayMiniOrder, AlipayMiniOrderResponse, AppPayResponse, BillNo,
+    BillsGetQrCode, BillsGetQrCodeResponse, Date, InvalidField, MerOrderId, Merchant, Operation,
+    OrderEcho, OrderFields, PlatformDate, QrCodeId, UnionPayAppOrder, UnionPayMiniOrder,
+    UnionPayMiniOrderResponse, WxAppPreOrder, WxUnifiedOrder, WxUnifiedOrderResponse,
 };
 use clap::{Args, Subcommand, ValueEnum};
 use serde::Serialize;
@@ -20,15 +21,20 @@ use crate::args::EXIT_CODES_HELP;
 use crate::commands::Run;
 use crate::common::ApiArgs;
 use crate::connect::{connect_with, output};
-use crate::exit::{Class, CliError, shell_word};
-use crate::order::{OrderFieldArgs, announce_generated, invalid, new_id};
+use crate::exit::{Class, CliError, FollowUpQuery, shell_word};
+use crate::order::{
+    OrderFieldArgs, announce_generated, bill_fields, format_date, invalid, new_id, parse_bill_date,
+    sandbox_note, today,
+};
 use crate::render::Decision;
 
 /// `order --help`, after the one-line summary.
 pub const LONG_ABOUT: &str = "\
-Create orders: `order create mini` (a mini-program: WeChat, Alipay or UnionPay) and `order \
-create jsapi` (a page inside WeChat). The answer carries what the payer's front end hands to \
-the channel's pay call. For a payment in a browser, see `chinaums h5-url`.";
+Create orders: `order create mini` (a mini-program: WeChat, Alipay or UnionPay), `order create \
+jsapi` (a page inside WeChat), `order create app` (an app: WeChat, Alipay or UnionPay) and \
+`order create qr` (a QR bill any wallet pays). The answer carries what the payer's front end \
+hands to the channel's pay call, or the QR code to show. For a payment in a browser, see \
+`chinaums h5-url`.";
 
 /// `chinaums order`.
 #[derive(Args, Debug)]
@@ -41,14 +47,14 @@ pub struct OrderArgs {
 /// The subcommands of `order`.
 #[derive(Subcommand, Debug)]
 pub enum OrderCommand {
-    /// Create an order of one kind (mini, jsapi).
+    /// Create an order of one kind (mini, jsapi, app, qr).
     #[command(long_about = CREATE_LONG_ABOUT, subcommand_required = true)]
     Create(CreateArgs),
 }
 
 const CREATE_LONG_ABOUT: &str = "\
 Create an order: `mini` for a mini-program (WeChat, Alipay or UnionPay), `jsapi` for a page \
-inside WeChat.
+inside WeChat, `app` for an app (WeChat, Alipay or UnionPay), `qr` for a QR bill.
 
 Without a merOrderId argument a fresh one is generated (msgSrcId + time + random digits) from \
 --msg-src-id (or CHINAUMS_MSG_SRC_ID), which is then required (under --sandbox the demo \
@@ -74,6 +80,15 @@ pub enum CreateKind {
     /// An order paid in a page inside WeChat (JSAPI, official accounts).
     #[command(long_about = JSAPI_LONG_ABOUT, after_long_help = jsapi_after_long_help())]
     Jsapi(JsapiArgs),
+
+    /// An order paid in the merchant's app (WeChat, Alipay or UnionPay): the answer carries
+    /// the pay request for the channel's SDK.
+    #[command(long_about = APP_LONG_ABOUT, after_long_help = app_after_long_help())]
+    App(AppArgs),
+
+    /// A QR bill (C扫B): the answer carries the QR code any wallet pays.
+    #[command(long_about = QR_LONG_ABOUT, after_long_help = qr_after_long_help())]
+    Qr(QrArgs),
 }
 
 impl CreateKind {
@@ -81,6 +96,8 @@ impl CreateKind {
         match self {
             CreateKind::Mini(args) => args,
             CreateKind::Jsapi(args) => args,
+            CreateKind::App(args) => args,
+            CreateKind::Qr(args) => args,
         }
     }
 }
@@ -91,6 +108,8 @@ impl Run for OrderArgs {
         match &create.kind {
             CreateKind::Mini(args) => args.run(),
             CreateKind::Jsapi(args) => args.run(),
+            CreateKind::App(args) => args.run(),
+            CreateKind::Qr(args) => args.run(),
         }
     }
 
@@ -104,6 +123,10 @@ impl Run for OrderArgs {
 pub const MINI_INST_MID: &str = "MINIDEFAULT";
 /// The business type of a JSAPI order (and of the official-account cashier).
 pub const JSAPI_INST_MID: &str = "YUEDANDEFAULT";
+/// The business type of an APP order.
+pub const APP_INST_MID: &str = "APPDEFAULT";
+/// The business type of a QR bill.
+pub const QR_INST_MID: &str = "QRPAYDEFAULT";
 
 const MINI_LONG_ABOUT: &str = "\
 Create a mini-program order: WeChat (POST /v1/netpay/wx/unified-order, tradeType MINI), Alipay \
@@ -294,6 +317,283 @@ impl Run for JsapiArgs {
     }
 }
 
+const APP_LONG_ABOUT: &str = "\
+Create an order paid in the merchant's app: WeChat (POST /v1/netpay/wx/app-pre-order, \
+tradeType APP: --sub-app-id, the app's WeChat appid, is required), Alipay (POST \
+/v1/netpay/trade/app-pre-order) or UnionPay (POST /v1/netpay/uac/app-order), by --channel. The \
+business type is --inst-mid (or CHINAUMS_INST_MID), else APPDEFAULT.
+
+Prints a summary, the pay request first (appPayRequest: ready, and its fields, to hand to the \
+channel's SDK as they are: WeChat's OpenSDK PayReq, Alipay's qrCode, UnionPay's tn), then the \
+merOrderId, then every field of the answer; or, with --json, the typed answer as JSON. Exit code \
+6 means the order may or may not exist: the error names the payment query to ask before \
+creating it again.";
+
+fn app_after_long_help() -> String {
+    format!(
+        "Examples:\n  \
+        chinaums order create app --sandbox --amount 30.00 --desc 会员月卡 --sub-app-id wx0123456789abcdef\n  \
+        chinaums order create app --channel alipay 3194202401011200000001 --fen 3000     (settings from CHINAUMS_*)\n\n\
+        {EXIT_CODES_HELP}"
+    )
+}
+
+/// The channel of an APP order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum AppChannel {
+    /// WeChat (`/v1/netpay/wx/app-pre-order`).
+    Wechat,
+    /// Alipay (`/v1/netpay/trade/app-pre-order`).
+    Alipay,
+    /// UnionPay, 云闪付 (`/v1/netpay/uac/app-order`).
+    Unionpay,
+}
+
+/// `chinaums order create app`.
+#[derive(Args, Debug)]
+pub struct AppArgs {
+    /// The new order's number (merOrderId, 6 to 32 characters, starting with the msgSrcId).
+    /// Default: a fresh one from --msg-src-id.
+    #[arg(value_name = "merOrderId")]
+    pub mer_order_id: Option<String>,
+
+    /// The payer's channel.
+    #[arg(long, value_enum, default_value_t = AppChannel::Wechat)]
+    pub channel: AppChannel,
+
+    /// The app's WeChat appid (subAppId); WeChat only, and required there.
+    #[arg(long, value_name = "ID")]
+    pub sub_app_id: Option<String>,
+
+    /// The order's fields.
+    #[command(flatten)]
+    pub order: OrderFieldArgs,
+
+    /// The shared API arguments.
+    #[command(flatten)]
+    pub api: ApiArgs,
+}
+
+impl Run for AppArgs {
+    fn run(&self) -> Result<String, CliError> {
+        let creation = Creation {
+            api: &self.api,
+            order: &self.order,
+            mer_order_id: self.mer_order_id.as_deref(),
+            inst_mid: APP_INST_MID,
+        };
+        match (self.channel, &self.sub_app_id) {
+            (AppChannel::Wechat, None) => {
+                Err(CliError::usage("a WeChat APP order needs --sub-app-id")
+                    .hint("give --sub-app-id: the app's WeChat appid (wx…)"))
+            }
+            (AppChannel::Wechat, Some(app_id)) => creation.run(
+                |merchant, id, fields| WxAppPreOrder::new(merchant, id, fields, app_id.as_str()),
+                |answer, _| app_decision(answer, "WeChat OpenSDK's PayReq"),
+                |answer| &mut answer.order,
+            ),
+            (_, Some(_)) => Err(CliError::usage(
+                "--sub-app-id applies to a WeChat APP order only (--channel wechat)",
+            )
+            .hint("leave --sub-app-id out")),
+            (AppChannel::Alipay, None) => creation.run(
+                AlipayAppPreOrder::new,
+                |answer, _| app_decision(answer, "the Alipay SDK"),
+                |answer| &mut answer.order,
+            ),
+            (AppChannel::Unionpay, None) => creation.run(
+                UnionPayAppOrder::new,
+                |answer, _| app_decision(answer, "the UnionPay SDK"),
+                |answer| &mut answer.order,
+            ),
+        }
+    }
+
+    fn api(&mut self) -> Option<&mut ApiArgs> {
+        Some(&mut self.api)
+    }
+}
+
+/// `appPayRequest: ready: hand it to … as it is`, its fields below.
+pub fn app_decision(answer: &AppPayResponse, sdk: &str) -> Decision {
+    let text = match answer.pay_request() {
+        Some(_) => format!("ready: hand it to {sdk} as it is"),
+        None => "missing: query the order before creating it again".to_owned(),
+    };
+    Decision::new("appPayRequest", text).with_value()
+}
+
+const QR_LONG_ABOUT: &str = "\
+Create a QR bill (POST /v1/netpay/bills/get-qrcode): a code the customer scans with any wallet \
+to pay the bill. A bill is named by its billNo and billDate: --bill-no (default: a fresh one \
+from --msg-src-id, printed on stderr and in the summary: keep it) and --bill-date (yyyy-MM-dd, \
+default: today in Beijing). --qr-code-id binds the bill to a fixed code instead of making a new \
+one. --desc is the bill's description (billDesc). The business type is --inst-mid (or \
+CHINAUMS_INST_MID), else QRPAYDEFAULT.
+
+Prints a summary, the code first (billQRCode: the URL to show as a QR code), then the billNo \
+and billDate, then every field of the answer; or, with --json, the typed answer as JSON. Ask \
+where it stands with `chinaums bill query <billNo> --bill-date <date>`. Exit code 6 means the \
+bill may or may not exist: the error names the bill query to ask before making it again.";
+
+fn qr_after_long_help() -> String {
+    format!(
+        "Examples:\n  \
+        chinaums order create qr --sandbox --amount 36.00 --desc 午餐\n  \
+        chinaums order create qr --bill-no 31942024010112000000000042 --bill-date 2024-01-01 \\\n      \
+        --fen 3600 --notify-url https://shop.example/ums/notify     (settings from CHINAUMS_*)\n\n\
+        {EXIT_CODES_HELP}"
+    )
+}
+
+/// `chinaums order create qr`.
+#[derive(Args, Debug)]
+pub struct QrArgs {
+    /// The bill's number (billNo, 6 to 32 characters, starting with the msgSrcId). Default: a
+    /// fresh one from --msg-src-id.
+    #[arg(long, value_name = "BILL_NO")]
+    pub bill_no: Option<String>,
+
+    /// The bill's date (billDate), yyyy-MM-dd. Default: today in Beijing.
+    #[arg(long, value_name = "DATE", value_parser = parse_bill_date)]
+    pub bill_date: Option<Date>,
+
+    /// Bind the bill to this fixed QR code (qrCodeId) instead of making a new one.
+    #[arg(long, value_name = "ID")]
+    pub qr_code_id: Option<String>,
+
+    /// The bill's fields (--desc is its billDesc).
+    #[command(flatten)]
+    pub order: OrderFieldArgs,
+
+    /// The shared API arguments.
+    #[command(flatten)]
+    pub api: ApiArgs,
+}
+
+impl Run for QrArgs {
+    fn run(&self) -> Result<String, CliError> {
+        let (connection, merchant) = connect_with(&self.api, Some(QR_INST_MID))?;
+        let fields = self.order.fields()?;
+        let qr_code_id = self
+            .qr_code_id
+            .as_deref()
+            .map(QrCodeId::new)
+            .transpose()
+            .map_err(|e| CliError::invalid(&e).hint("fix --qr-code-id"))?;
+        let (bill_no, generated) = new_id(
+            self.bill_no.as_deref(),
+            "--bill-no",
+            |s: &str| BillNo::new(s),
+            || self.order.msg_src_id(self.api.connection.sandbox, "billNo"),
+            &connection,
+        )?;
+        let date = self.bill_date.unwrap_or_else(today);
+        let mut bill = bill_fields(fields, bill_no.clone(), date);
+        if let Some(code) = qr_code_id {
+            bill = bill.qr_code_id(code);
+        }
+        let operation = BillsGetQrCode::new(&merchant, bill);
+        operation.validate().map_err(|e| bill_invalid(&e))?;
+        if generated {
+            announce_generated("billNo", bill_no.as_str());
+        }
+        let date_text = format_date(date);
+        let chosen_inst_mid = self
+            .api
+            .merchant
+            .inst_mid
+            .as_deref()
+            .is_none_or(str::is_empty)
+            .then(|| merchant.inst_mid.to_string());
+        let mut answer = connection
+            .call(&operation)
+            .map_err(|e| bill_creation_error(e, bill_no.as_str(), &date_text, chosen_inst_mid))?;
+        if connection.sandbox.is_some() {
+            sandbox_note("the billQRCode");
+        }
+        let decision = qr_decision(&answer)
+            .and(
+                "billNo",
+                bill_line(bill_no.as_str(), generated, answer.bill.bill_no.as_deref()),
+            )
+            .and("billDate", date_text.clone());
+        // A script reads the bill's name from the answer: the one sent, if it is not echoed.
+        if answer.bill.bill_no.as_deref().is_none_or(str::is_empty) {
+            answer.bill.bill_no = Some(bill_no.to_string());
+        }
+        if answer.bill.bill_date.is_none() {
+            answer.bill.bill_date = Some(PlatformDate::from(date_text.as_str()));
+        }
+        output(&self.api, &answer, Some(&decision))
+    }
+
+    fn api(&mut self) -> Option<&mut ApiArgs> {
+        Some(&mut self.api)
+    }
+}
+
+/// A bill's field the core refused: `billNo` comes from `--bill-no` here.
+fn bill_invalid(field: &InvalidField) -> CliError {
+    match field.field {
+        "billNo" => CliError::usage(format!("{field} (from --bill-no)")).hint("fix --bill-no"),
+        _ => invalid(field),
+    }
+}
+
+/// The `billNo` line: the one sent, `(generated: keep it)` when it was, and the one the answer
+/// echoes if it differs.
+fn bill_line(sent: &str, generated: bool, echoed: Option<&str>) -> String {
+    match echoed.filter(|e| !e.is_empty() && *e != sent) {
+        Some(echoed) => format!("{echoed} (sent: {sent})"),
+        None if generated => format!("{sent} (generated: keep it)"),
+        None => sent.to_owned(),
+    }
+}
+
+/// `billQRCode: <the URL>`: what to show.
+pub fn qr_decision(answer: &BillsGetQrCodeResponse) -> Decision {
+    Decision::new(
+        "billQRCode",
+        answer
+            .qr_code()
+            .unwrap_or("missing: ask the bill query before making it again"),
+    )
+}
+
+/// A bill creation that failed: when the outcome is unknown, the bill query to ask (the core
+/// names none for bills) before making it again.
+pub fn bill_creation_error(
+    mut error: CliError,
+    bill_no: &str,
+    bill_date: &str,
+    inst_mid: Option<String>,
+) -> CliError {
+    if error.class == Class::OutcomeUnknown {
+        let mut query = FollowUpQuery::bill(bill_no, bill_date, None);
+        query.inst_mid = inst_mid;
+        let hint = format!(
+            "the bill may or may not have been made: ask the bill query before making it again, \
+             never under a new billNo (same settings): {}",
+            query.command()
+        );
+        error.follow_up = Some(Box::new(query));
+        return error.hint(hint);
+    }
+    if error.class == Class::Retryable {
+        let hint = format!(
+            "safe to retry, with the same --bill-no {}",
+            shell_word(bill_no)
+        );
+        let hint = match &error.hint {
+            Some(before) => format!("{before}; {hint}"),
+            None => hint,
+        };
+        return error.hint(hint);
+    }
+    error
+}
+
 /// One order creation: the settings, the order's fields, the order number if given, and the
 /// business type of the kind (used when none is given).
 pub struct Creation<'a> {
@@ -347,7 +647,7 @@ impl Creation<'_> {
         let fields = self.order.fields()?;
         let (id, generated) = new_id(
             self.mer_order_id,
-            "<merOrderId>",
+            "the <merOrderId> argument",
             |s: &str| MerOrderId::new(s),
             || {
                 self.order
@@ -536,6 +836,7 @@ mod tests {
             mer_order_id: "3194ORDER0001".into(),
             refund_order_id: None,
             inst_mid: None,
+            bill_date: None,
         }));
         let e = creation_error(e, &used(true), Some("MINIDEFAULT".into()));
         let hint = e.hint.unwrap();

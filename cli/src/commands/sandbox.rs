@@ -196,7 +196,8 @@ impl Wallet {
 }
 
 /// `POST /sandbox/orders/{merOrderId}/{action}` on the sandbox `--env` names; the answer as
-/// the order's state first, then its fields (or JSON).
+/// the order's state first, then its fields (read as the payment query's answer, whose fields
+/// it has), or with `--json` as the sandbox sent it.
 pub fn control(args: &ControlArgs, action: &str, wallet: Option<&str>) -> Result<String, CliError> {
     let env = args
         .environment
@@ -240,11 +241,14 @@ pub fn control(args: &ControlArgs, action: &str, wallet: Option<&str>) -> Result
         .post(&path, args.timeout)
         .map_err(|failure| described(failure, &shown, &after))?;
     let answer = control_answer(status, &body, &shown, id.as_str(), &after)?;
-    let decision = query::decision(&answer);
     if args.json {
-        render::json(&answer)
+        // The sandbox's own answer, as it came: not a platform answer to type.
+        let raw: serde_json::Value = serde_json::from_slice(&body).map_err(|e| {
+            CliError::new(Class::Other, format!("cannot read the answer as JSON: {e}"))
+        })?;
+        render::json(&raw)
     } else {
-        render::summary(&answer, Some(&decision))
+        render::summary(&answer, Some(&query::decision(&answer)))
     }
 }
 

@@ -61,3 +61,103 @@ pub fn json_error(cmd: &mut Command) -> (i32, serde_json::Value) {
     assert!(!stderr.contains("panicked"), "{stderr}");
     (code, json)
 }
+
+/// A `chinaums sandbox` child process, stopped (SIGKILL, by its own id) when dropped if it
+/// still runs: a failing test leaves no server behind.
+pub struct ChildSandbox {
+    /// The process.
+    pub child: std::process::Child,
+    /// Its base URL, from the banner.
+    pub url: String,
+    /// The banner, up to `Ctrl-C to stop.`.
+    pub banner: Vec<String>,
+}
+
+impl ChildSandbox {
+    /// Runs `chinaums sandbox` with `args` and reads its banner.
+    pub fn start(args: &[&str]) -> ChildSandbox {
+        use std::io::{BufRead, BufReader};
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_chinaums"))
+            .arg("sandbox")
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut banner = Vec::new();
+        for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+            let line = line.unwrap();
+            let done = line.contains("Ctrl-C to stop");
+            banner.push(line);
+            if done {
+                break;
+            }
+        }
+        let url = banner
+            .first()
+            .and_then(|l| l.strip_prefix("chinaums sandbox listening on "))
+            .unwrap_or_else(|| panic!("no URL in {banner:?}"))
+            .to_owned();
+        ChildSandbox { child, url, banner }
+    }
+
+    /// Ctrl-C, and its exit status.
+    #[cfg(unix)]
+    pub fn interrupt(mut self) -> std::process::ExitStatus {
+        let sent = std::process::Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        for _ in 0..200 {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("the sandbox did not stop on SIGINT");
+    }
+}
+
+impl Drop for ChildSandbox {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// A port that was free a moment ago (bound, then released).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `GET url` (an `http://127.0.0.1:…` URL) as a browser would, and the answer's status line and
+/// headers, without following a redirect.
+pub fn browser_get(url: &str) -> String {
+    use std::io::{Read, Write};
+    let rest = url.strip_prefix("http://").expect("an http URL");
+    let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let mut stream = std::net::TcpStream::connect(host).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nAccept: text/html\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    answer
+        .split("\r\n\r\n")
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
