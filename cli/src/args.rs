@@ -23,34 +23,42 @@ Exit codes:
   5  transport error, request certainly not sent (e.g. connection refused), or the platform
      said it is busy: safe to retry
   6  outcome unknown: the request may have reached the platform but no usable answer came back
-     (timeout after sending, broken connection, unreadable response, HTTP 5xx): query again;
-     the error names the query to ask (for a refund: refund-query with its refundOrderId)";
+     (timeout after sending, broken connection, unreadable response, HTTP 5xx), or an order
+     created with a number used before (DUP_ORDER): query again; the error names the query to
+     ask (for a refund: refund-query with its refundOrderId; for a bill: bill query)";
 
 const ROOT_LONG_ABOUT: &str = "\
 A command-line client for the ChinaUMS (银联商务) netpay open platform.
 
-`query` asks for the payment result of an order; `refund` gives a payment back and \
+`order create mini|jsapi|app|qr` creates an order (the pay request for the payer's front end, or \
+a QR code); `h5-url` prints the signed URL of an H5 payment for the payer's browser; `bill` \
+queries, refunds and closes QR bills. `query` asks for the payment result of an order; `refund` gives a payment back and \
 `refund-query` asks where a refund stands; `close` closes an order nobody paid; `secure \
 complete`/`secure cancel` release or give back a guaranteed payment; `split confirm` confirms \
 the shares of a split payment. `sign` prints the OPEN-BODY-SIG Authorization header the SDK \
-would send, step by step; `sandbox` runs the local gateway emulator. `--sandbox` runs any API \
+would send, step by step; `sandbox` runs the local gateway emulator, and `sandbox \
+pay|fail|expire` acts on an order of a running one as the payer would. `--sandbox` runs any API \
 command against an in-process sandbox with demo orders, no credentials needed.";
 
 const ROOT_AFTER_LONG_HELP: &str = "\
 Examples:
+  chinaums order create mini --sandbox --amount 25.00 --sub-app-id wx0123456789abcdef \\
+      --sub-open-id oUpF8uMuAJO_M2pxb1Q9zNjWeS6o
+  chinaums h5-url alipay --msg-src-id 3194 --amount 8.80 --open     (settings from CHINAUMS_*)
   chinaums query --sandbox 3194DEMOPAID0001
   chinaums refund --sandbox 3194DEMOPAID0001 --amount 0.30
   chinaums query --env test --mid 898201612345678 --tid 88880001 --inst-mid YUEDANDEFAULT \\
       3194202401011200000001          (credentials from CHINAUMS_APP_ID / CHINAUMS_APP_KEY)
   echo -n '{}' | chinaums sign --app-id my-app-id --verbose
-  chinaums sandbox --port 8080";
+  chinaums sandbox --port 8080
+  chinaums sandbox pay 3194DEMOUNPAID0001 --env http://127.0.0.1:8080";
 
 /// `chinaums`: the command line.
 #[derive(Parser, Debug)]
 #[command(
     name = "chinaums",
     version,
-    about = "ChinaUMS (银联商务) netpay from the command line: query, refund and close orders, sign requests, run the sandbox.",
+    about = "ChinaUMS (银联商务) netpay from the command line: take payments, query, refund and close orders, sign requests, run the sandbox.",
     long_about = ROOT_LONG_ABOUT,
     after_long_help = format!("{ROOT_AFTER_LONG_HELP}\n\n{EXIT_CODES_HELP}"),
     propagate_version = true,

@@ -23,7 +23,10 @@ use crate::render::{self, amount};
 pub const LONG_ABOUT: &str = "\
 Run the local ChinaUMS gateway emulator in the foreground, with the demo orders, until Ctrl-C. \
 It prints its base URL, the credentials it accepts, the demo orders and the endpoints \
-it serves. It binds 127.0.0.1 only.";
+it serves. It binds 127.0.0.1 only.
+
+`chinaums sandbox serve` is the same; `chinaums sandbox pay|fail|expire <merOrderId> --env \
+http://127.0.0.1:PORT` acts on an order of a running sandbox as the payer would at its cashier.";
 
 /// `sandbox --help`, at the end.
 pub const AFTER_LONG_HELP: &str = "\
