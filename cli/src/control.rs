@@ -2,19 +2,15 @@
 //! over a plain HTTP/1.1 connection to a loopback address.
 //!
 //! Only a sandbox on this machine is ever called: the base URL must be `http://` on
-//! `127.0.0.1` (any of 127.0.0.0/8), `localhost` or `[::1]`, so the connection needs neither
-//! TLS nor name resolution, and the few lines of HTTP/1.1 here (one request, `Connection:
-//! close`, an answer framed by `Content-Length`, chunks or the end of the connection) are the
-//! whole client. The blocking adapter's HTTP client (ureq) is not reachable from here without
-//! a new direct dependency (and a change to the workspace's lock file), and the adapter itself
-//! only sends signed platform operations, whose paths take no query string (`?mid=`,
-//! `?wallet=`).
+//! `127.0.0.1` (any of 127.0.0.0/8), `localhost` or `[::1]`. The request goes out with ureq
+//! (the HTTP client the blocking adapter is built on), without proxies or redirects: the
+//! adapter itself only sends signed platform operations, and these are plain unsigned POSTs
+//! with a query string (`?mid=`, `?wallet=`).
 
-use std::io::{Read, Write};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
-use chinaums::{Clock, Environment, SystemClock};
+use chinaums::Environment;
 
 use crate::common::parse_environment;
 use crate::exit::{Class, CliError};
@@ -105,158 +101,48 @@ impl Loopback {
     }
 
     /// `POST {base path}{path_and_query}` with an empty body; the answer's status and body.
-    /// `timeout` bounds the whole exchange, read on the system clock (the SDK's [`Clock`]).
+    /// `timeout` bounds the whole exchange.
     pub fn post(&self, path_and_query: &str, timeout: Duration) -> Result<(u16, Vec<u8>), Failure> {
-        let clock = SystemClock;
-        // At most an hour away (`--timeout`'s limit): no overflow, but never a panic either.
-        let deadline = clock.now().checked_add(timeout);
-        let mut stream = TcpStream::connect_timeout(&self.addr, timeout)
-            .map_err(|e| Failure::NotSent(format!("cannot connect to {}: {e}", self.addr)))?;
-        let request = format!(
-            "POST {}{path_and_query} HTTP/1.1\r\nHost: {}\r\nContent-Length: 0\r\n\
-             Accept: application/json\r\nUser-Agent: chinaums-cli\r\nConnection: close\r\n\r\n",
-            self.base_path, self.host
-        );
-        let lost = |what: &str, e: std::io::Error| Failure::MaybeSent(format!("{what}: {e}"));
-        stream
-            .set_write_timeout(Some(timeout))
-            .and_then(|()| stream.write_all(request.as_bytes()))
-            .and_then(|()| stream.flush())
-            .map_err(|e| lost("sending the request", e))?;
-        let mut received = Vec::new();
-        let mut buffer = [0u8; 8192];
-        loop {
-            if let Some(answer) = parse_answer(&received, false)? {
-                return Ok(answer);
-            }
-            let left = deadline
-                .and_then(|d| d.duration_since(clock.now()).ok())
-                .unwrap_or(Duration::ZERO);
-            if left.is_zero() {
-                return Err(Failure::MaybeSent(format!(
-                    "no complete answer within {}",
-                    humantime::format_duration(timeout)
-                )));
-            }
-            stream
-                .set_read_timeout(Some(left))
-                .map_err(|e| lost("reading the answer", e))?;
-            match stream.read(&mut buffer) {
-                Ok(0) => {
-                    return parse_answer(&received, true)?.ok_or_else(|| {
-                        Failure::MaybeSent("the connection closed before a whole answer".into())
-                    });
-                }
-                Ok(n) => {
-                    received.extend_from_slice(&buffer[..n]);
-                    if received.len() > MAX_ANSWER_BYTES {
-                        return Err(Failure::MaybeSent(format!(
-                            "an answer of more than {MAX_ANSWER_BYTES} bytes"
-                        )));
-                    }
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(lost("reading the answer", e)),
-            }
-        }
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .proxy(None)
+            .timeout_global(Some(timeout))
+            .user_agent("chinaums-cli")
+            .build()
+            .into();
+        let url = format!("http://{}{}{path_and_query}", self.host, self.base_path);
+        let response = agent
+            .post(&url)
+            .header("Accept", "application/json")
+            .send_empty()
+            .map_err(|e| failure(&e, self.addr))?;
+        let status = response.status().as_u16();
+        let body = response
+            .into_body()
+            .into_with_config()
+            .limit(MAX_ANSWER_BYTES as u64)
+            .read_to_vec()
+            .map_err(|e| Failure::MaybeSent(format!("reading the answer: {e}")))?;
+        Ok((status, body))
     }
 }
 
-/// The status and body of a whole HTTP/1.1 answer in `bytes`; `None` while incomplete.
-/// `ended`: the connection closed, which ends a body framed by neither length nor chunks.
-pub fn parse_answer(bytes: &[u8], ended: bool) -> Result<Option<(u16, Vec<u8>)>, Failure> {
-    let bad = |why: &str| Failure::MaybeSent(format!("not an HTTP answer: {why}"));
-    let Some(head_end) = bytes.windows(4).position(|w| w == b"\r\n\r\n") else {
-        return if ended {
-            Err(bad("no end of the head"))
-        } else {
-            Ok(None)
-        };
+/// Whether a failed exchange may have reached the sandbox: only a refused or impossible
+/// connection certainly did not.
+fn failure(error: &ureq::Error, addr: SocketAddr) -> Failure {
+    let refused = match error {
+        ureq::Error::Io(io) => matches!(
+            io.kind(),
+            std::io::ErrorKind::ConnectionRefused | std::io::ErrorKind::AddrNotAvailable
+        ),
+        ureq::Error::ConnectionFailed | ureq::Error::HostNotFound => true,
+        _ => false,
     };
-    let head = std::str::from_utf8(&bytes[..head_end]).map_err(|_| bad("a head not in UTF-8"))?;
-    let body = &bytes[head_end + 4..];
-    let mut lines = head.split("\r\n");
-    let status_line = lines.next().unwrap_or_default();
-    let mut parts = status_line.splitn(3, ' ');
-    let (version, code) = (parts.next(), parts.next());
-    if !version.is_some_and(|v| v.starts_with("HTTP/1.")) {
-        return Err(bad("no HTTP/1.x status line"));
-    }
-    let status = code
-        .filter(|c| c.len() == 3)
-        .and_then(|c| c.parse::<u16>().ok())
-        .filter(|c| (100..=999).contains(c))
-        .ok_or_else(|| bad("no status code"))?;
-    if (100..200).contains(&status) {
-        // An interim answer (100 Continue): the real one follows it.
-        return parse_answer(body, ended);
-    }
-    let mut length = None;
-    let mut chunked = false;
-    for line in lines {
-        let Some((name, value)) = line.split_once(':') else {
-            return Err(bad("a header line without `:`"));
-        };
-        let value = value.trim();
-        if name.eq_ignore_ascii_case("content-length") {
-            length = Some(
-                value
-                    .parse::<usize>()
-                    .map_err(|_| bad("a bad Content-Length"))?,
-            );
-        } else if name.eq_ignore_ascii_case("transfer-encoding") {
-            chunked = value.eq_ignore_ascii_case("chunked");
-            if !chunked {
-                return Err(bad("a transfer coding other than chunked"));
-            }
-        }
-    }
-    if chunked {
-        return dechunk(body)
-            .map(|b| b.map(|b| (status, b)))
-            .or_else(|e| if ended { Err(e) } else { Ok(None) });
-    }
-    match length {
-        Some(n) if body.len() >= n => Ok(Some((status, body[..n].to_vec()))),
-        Some(_) if ended => Err(bad("the connection closed before the whole body")),
-        Some(_) => Ok(None),
-        None if ended || status == 204 || status == 304 => Ok(Some((status, body.to_vec()))),
-        None => Ok(None),
-    }
-}
-
-/// A chunked body: `Ok(None)` while incomplete, an error when malformed (or incomplete when
-/// nothing more can come: the caller decides).
-fn dechunk(mut body: &[u8]) -> Result<Option<Vec<u8>>, Failure> {
-    let bad = |why: &str| Failure::MaybeSent(format!("not an HTTP answer: {why}"));
-    let mut out = Vec::new();
-    loop {
-        let Some(line_end) = body.windows(2).position(|w| w == b"\r\n") else {
-            return Err(bad("an unfinished chunk"));
-        };
-        let size_text = std::str::from_utf8(&body[..line_end]).map_err(|_| bad("a chunk size"))?;
-        let size_text = size_text.split(';').next().unwrap_or_default().trim();
-        let size = usize::from_str_radix(size_text, 16).map_err(|_| bad("a chunk size"))?;
-        body = &body[line_end + 2..];
-        if size == 0 {
-            // Trailers, if any, end with an empty line; they are not read.
-            return if body.windows(2).any(|w| w == b"\r\n") {
-                Ok(Some(out))
-            } else {
-                Err(bad("an unfinished chunk"))
-            };
-        }
-        let Some(end) = size.checked_add(2).filter(|end| *end <= body.len()) else {
-            return Err(bad("an unfinished chunk"));
-        };
-        if &body[size..end] != b"\r\n" {
-            return Err(bad("a chunk without its line end"));
-        }
-        out.extend_from_slice(&body[..size]);
-        if out.len() > MAX_ANSWER_BYTES {
-            return Err(bad("too large"));
-        }
-        body = &body[end..];
+    if refused {
+        Failure::NotSent(format!("cannot connect to {addr}: {error}"))
+    } else {
+        Failure::MaybeSent(format!("{error}"))
     }
 }
 
@@ -316,90 +202,5 @@ mod tests {
         let e = Loopback::parse("http://user:PW@127.0.0.1:9").unwrap_err();
         assert!(!e.message.contains("PW"), "{}", e.message);
         assert!(Loopback::parse("ftp://127.0.0.1").is_err());
-    }
-
-    #[test]
-    fn answers_framed_every_way() {
-        let by_length = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}";
-        assert_eq!(
-            parse_answer(by_length, false).unwrap(),
-            Some((200, b"{}".to_vec()))
-        );
-        assert_eq!(
-            parse_answer(&by_length[..by_length.len() - 1], false).unwrap(),
-            None
-        );
-        assert!(parse_answer(&by_length[..by_length.len() - 1], true).is_err());
-        let chunked =
-            b"HTTP/1.1 404 Not Found\r\ntransfer-encoding: chunked\r\n\r\n2\r\n{}\r\n1;x\r\n \r\n0\r\n\r\n";
-        assert_eq!(
-            parse_answer(chunked, false).unwrap(),
-            Some((404, b"{} ".to_vec()))
-        );
-        assert_eq!(parse_answer(&chunked[..60], false).unwrap(), None);
-        let to_the_end = b"HTTP/1.0 200 OK\r\n\r\n{\"a\":1}";
-        assert_eq!(parse_answer(to_the_end, false).unwrap(), None);
-        assert_eq!(
-            parse_answer(to_the_end, true).unwrap(),
-            Some((200, b"{\"a\":1}".to_vec()))
-        );
-        let interim =
-            b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 409 Conflict\r\nContent-Length: 0\r\n\r\n";
-        assert_eq!(
-            parse_answer(interim, false).unwrap(),
-            Some((409, Vec::new()))
-        );
-        for bad in [
-            &b"SSH-2.0-OpenSSH\r\n\r\n"[..],
-            b"HTTP/1.1 20 OK\r\n\r\n",
-            b"HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n",
-            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n",
-            b"HTTP/1.1 200 OK\r\nno colon\r\n\r\n",
-            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
-        ] {
-            assert!(parse_answer(bad, true).is_err(), "{bad:?}");
-        }
-    }
-
-    /// No bytes make the answer parser panic: every prefix of real answers, and 20 000
-    /// pseudo-random mixes of their pieces (a fixed xorshift sequence, so failures repeat).
-    #[test]
-    fn no_input_panics_the_answer_parser() {
-        const PIECES: [&[u8]; 14] = [
-            b"HTTP/1.1 200 OK\r\n",
-            b"HTTP/1.1 100 Continue\r\n\r\n",
-            b"Content-Length: 5\r\n",
-            b"Content-Length: 99999999999999999999999\r\n",
-            b"Transfer-Encoding: chunked\r\n",
-            b"\r\n",
-            b"ffffffffffffffff\r\n",
-            b"5\r\n",
-            b"0\r\n\r\n",
-            b"{\"errCode\":\"SUCCESS\"}",
-            b"\xff\xfe",
-            b":",
-            b" ",
-            b"\0",
-        ];
-        let mut state: u64 = 0x1234_5678_9abc_def1;
-        let mut random = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
-        let mut complete = 0;
-        for _ in 0..20_000 {
-            let mut input = Vec::new();
-            for _ in 0..random() % 12 {
-                input.extend_from_slice(PIECES[(random() % PIECES.len() as u64) as usize]);
-            }
-            for ended in [false, true] {
-                if let Ok(Some(_)) = parse_answer(&input, ended) {
-                    complete += 1;
-                }
-            }
-        }
-        assert!(complete > 100, "only {complete} complete answers");
     }
 }
