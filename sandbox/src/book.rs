@@ -31,6 +31,24 @@ use crate::order::{Channel, Guarantee, Order, OrderKind, RefundRecord, Split};
 pub(crate) struct Book {
     orders: HashMap<(String, String), Order>,
     codes: HashMap<String, QrCode>,
+    /// What happened since the last [`Book::take_events`]: the changes a notification is sent
+    /// for.
+    events: Vec<Event>,
+}
+
+/// A change the merchant is notified of (at the order's `notifyUrl`), with the order as it was
+/// right after it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Event {
+    /// The payer paid: the order is `TRADE_SUCCESS`.
+    Paid(Order),
+    /// A refund settled (at once, or at the query that settled a `PROCESSING` one).
+    Refunded {
+        /// The order after the refund (`TRADE_REFUND`).
+        order: Order,
+        /// The refund.
+        refund: RefundRecord,
+    },
 }
 
 /// A QR code made by `get-qrcode`: the bill it shows now.
@@ -261,6 +279,12 @@ impl Book {
         self.orders.remove(&key(mid, mer_order_id))
     }
 
+    /// The changes since the last call, oldest first. Guarantee completions and cancels are
+    /// not among them: the sandbox does not notify them.
+    pub fn take_events(&mut self) -> Vec<Event> {
+        std::mem::take(&mut self.events)
+    }
+
     fn order(&mut self, mid: &str, mer_order_id: &str) -> Result<&mut Order, Refusal> {
         self.orders
             .get_mut(&key(mid, mer_order_id))
@@ -291,7 +315,9 @@ impl Book {
         if order.target_order_id.is_none() {
             order.target_order_id = Some(payment.target_order_id);
         }
-        Ok(order.clone())
+        let order = order.clone();
+        self.events.push(Event::Paid(order.clone()));
+        Ok(order)
     }
 
     /// The payer's payment failed (declined at the cashier): the order stays unpaid, waiting
@@ -483,8 +509,15 @@ impl Book {
             give_back(order, amount)?;
         }
         order.refunds.push(refund.clone());
+        let order = order.clone();
+        if !pending {
+            self.events.push(Event::Refunded {
+                order: order.clone(),
+                refund: refund.clone(),
+            });
+        }
         Ok(Refunded {
-            order: order.clone(),
+            order,
             refund,
             repeated: false,
         })
@@ -506,11 +539,19 @@ impl Book {
         }
         .ok_or(Refusal::NoRefund)?;
         let amount = order.refunds[index].amount;
-        if order.refunds[index].status != RefundStatus::Success {
+        let settles = order.refunds[index].status != RefundStatus::Success;
+        if settles {
             give_back(order, amount)?;
             order.refunds[index].status = RefundStatus::Success;
         }
-        Ok((order.clone(), order.refunds[index].clone()))
+        let (order, refund) = (order.clone(), order.refunds[index].clone());
+        if settles {
+            self.events.push(Event::Refunded {
+                order: order.clone(),
+                refund: refund.clone(),
+            });
+        }
+        Ok((order, refund))
     }
 
     /// Closes an unpaid order: `NEW_ORDER` or `WAIT_BUYER_PAY` → `TRADE_CLOSED`. A paid,
@@ -1264,6 +1305,42 @@ mod tests {
             unpaid.confirm_split(DEMO_MID, ID, Fen(10), &[share(DEMO_SUB_MID, 90)]),
             Err(Refusal::WrongState(TradeStatus::WaitBuyerPay))
         );
+    }
+
+    #[test]
+    fn payments_and_settled_refunds_are_events_repeats_and_pending_ones_are_not() {
+        let mut book = book_with(TradeStatus::WaitBuyerPay, 100);
+        let paid = book.pay(DEMO_MID, ID, payment()).unwrap();
+        assert_eq!(book.take_events(), vec![Event::Paid(paid)]);
+        assert!(book.take_events().is_empty(), "taken once");
+        let done = refund(&mut book, "3194REF00001", 30).unwrap();
+        refund(&mut book, "3194REF00001", 30).unwrap();
+        assert_eq!(
+            book.take_events(),
+            vec![Event::Refunded {
+                order: done.order,
+                refund: done.refund
+            }],
+            "the repeat is no new refund"
+        );
+        book.refund(DEMO_MID, ID, "3194REF00002", Fen(20), true)
+            .unwrap();
+        assert!(book.take_events().is_empty(), "PROCESSING: not yet");
+        let (order_now, settled) = book
+            .query_refund(DEMO_MID, ID, Some("3194REF00002"))
+            .unwrap();
+        assert_eq!(
+            book.take_events(),
+            vec![Event::Refunded {
+                order: order_now,
+                refund: settled
+            }]
+        );
+        book.query_refund(DEMO_MID, ID, Some("3194REF00002"))
+            .unwrap();
+        book.decline(DEMO_MID, ID).unwrap_err();
+        book.secure_cancel(DEMO_MID, ID).unwrap_err();
+        assert!(book.take_events().is_empty(), "settled once");
     }
 
     #[test]

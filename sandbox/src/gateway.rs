@@ -3,10 +3,12 @@
 //! The server feeds it what it read off a socket; tests can feed it what the core built, in
 //! memory (see [`Answer::into_result`]), with the same state, counters and faults.
 
+use std::collections::VecDeque;
 use std::fmt;
 use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, SystemTime};
 
+use chinaums::notify::NotifyKey;
 use chinaums::{AppId, Credentials, TransportError};
 use http::{HeaderValue, StatusCode, header};
 
@@ -14,6 +16,10 @@ use crate::auth::{Tokens, authenticate, authenticate_form};
 use crate::book::Book;
 use crate::cashier::{self, Action, ControlError};
 use crate::endpoints::{Exchange, Reply, reject, reply};
+use crate::notifications::{
+    self, DeliveryAttempt, MAX_DELIVERY_LOG, MAX_PENDING_NOTIFICATIONS, NotifyFault,
+    OutgoingNotification,
+};
 use crate::order::Channel;
 use crate::router::{self, Access, Miss, Routed};
 use crate::{Fault, Order};
@@ -102,6 +108,10 @@ pub(crate) struct Config {
     pub amounts_as_strings: bool,
     /// Answer a bill query's `billPayment` as a string holding its JSON, not an object.
     pub bill_payment_as_string: bool,
+    /// The key notifications and `returnUrl` parameters are signed with.
+    pub notify_key: NotifyKey,
+    /// Every order's notifications are signed with MD5.
+    pub md5_notifications: bool,
 }
 
 /// The faults waiting for the next request of each kind.
@@ -139,6 +149,12 @@ pub(crate) struct State {
     last: Option<http::Request<Vec<u8>>>,
     /// New refunds answer `PROCESSING` and settle at their first refund query.
     pub refunds_pending_first: bool,
+    /// The fault applied to the notifications made from now on.
+    notify_fault: Option<NotifyFault>,
+    /// Notifications made and not yet picked up for delivery, oldest first.
+    outbox: VecDeque<OutgoingNotification>,
+    /// The delivery attempts, oldest first (at most [`MAX_DELIVERY_LOG`]).
+    pub deliveries: VecDeque<DeliveryAttempt>,
 }
 
 /// The emulated gateway: configuration, order book, tokens, faults and counters, without a
@@ -170,6 +186,8 @@ pub struct Gateway {
     state: Mutex<State>,
     /// Where a started sandbox serves (`http://127.0.0.1:PORT`).
     base_url: OnceLock<String>,
+    /// Woken when a notification is queued (a started sandbox's delivery task waits on it).
+    outbox_ready: tokio::sync::Notify,
 }
 
 impl fmt::Debug for Gateway {
@@ -233,6 +251,7 @@ impl Gateway {
             config,
             state: Mutex::new(State::default()),
             base_url: OnceLock::new(),
+            outbox_ready: tokio::sync::Notify::new(),
         }
     }
 
@@ -293,7 +312,7 @@ impl Gateway {
                     }
                     Access::FormParam => authenticate_form(&self.config, request, now).map(Some),
                 };
-                match authorized {
+                let response = match authorized {
                     Err(rejection) => rejection,
                     Ok(content) => (endpoint.handler)(&mut Exchange {
                         request,
@@ -304,7 +323,9 @@ impl Gateway {
                         content: content.as_deref(),
                         base_url: &base_url,
                     }),
-                }
+                };
+                self.queue_notifications(&mut state, &base_url, now);
+                response
             }
         };
         if access != Access::Sandbox {
@@ -432,7 +453,102 @@ impl Gateway {
     ) -> Result<Order, ControlError> {
         let mut state = self.lock();
         state.book.expire_due(now);
-        cashier::act(&mut state.book, mer_order_id, mid, action, now)
+        let done = cashier::act(&mut state.book, mer_order_id, mid, action, now);
+        let base_url = self
+            .base_url
+            .get()
+            .map_or("http://127.0.0.1", String::as_str);
+        self.queue_notifications(&mut state, base_url, now);
+        done
+    }
+
+    /// Turns the order book's events into signed notifications for the orders that have a
+    /// `notifyUrl`, queued for delivery (and wakes the delivery task).
+    fn queue_notifications(&self, state: &mut State, base_url: &str, now: SystemTime) {
+        let events = state.book.take_events();
+        if events.is_empty() {
+            return;
+        }
+        let cx = notifications::Context {
+            key: &self.config.notify_key,
+            md5_everywhere: self.config.md5_notifications,
+            base_url,
+            now,
+            amounts_as_strings: self.config.amounts_as_strings,
+            fault: state.notify_fault,
+        };
+        let mut queued = false;
+        for event in &events {
+            if let Some(notification) = notifications::make(event, &cx) {
+                if state.outbox.len() >= MAX_PENDING_NOTIFICATIONS {
+                    state.outbox.pop_front();
+                }
+                state.outbox.push_back(notification);
+                queued = true;
+            }
+        }
+        if queued {
+            self.outbox_ready.notify_one();
+        }
+    }
+
+    /// The notifications made and not yet picked up, oldest first, taken out of the queue. A
+    /// started sandbox delivers them itself as soon as they are made (so this is mostly empty
+    /// there); a gateway used in memory keeps them (at most
+    /// [`MAX_PENDING_NOTIFICATIONS`](crate::MAX_PENDING_NOTIFICATIONS)) for a test to read:
+    ///
+    /// ```
+    /// use std::time::{Duration, SystemTime};
+    /// use chinaums::{Fen, TradeStatus, notify};
+    /// use chinaums_sandbox::{Order, Sandbox, DEMO_NOTIFY_KEY};
+    ///
+    /// let gateway = Sandbox::builder().build_gateway()?;
+    /// gateway.insert_order(Order {
+    ///     notify_url: Some("https://shop.test/notify".into()),
+    ///     ..Order::new("3194NOTICE000001", Fen(100), TradeStatus::WaitBuyerPay)
+    /// });
+    /// let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_704_081_600);
+    /// gateway.pay(None, "3194NOTICE000001", None, now)?;
+    /// let sent = gateway.take_notifications();
+    /// assert_eq!(sent.len(), 1);
+    /// let key = notify::NotifyKey::new(DEMO_NOTIFY_KEY);
+    /// let paid = notify::verify(sent[0].body().as_bytes(), None, &key)?;
+    /// assert_eq!(paid.notify_id(), Some(sent[0].notify_id()));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn take_notifications(&self) -> Vec<OutgoingNotification> {
+        self.lock().outbox.drain(..).collect()
+    }
+
+    /// Wakes when a notification was queued.
+    pub(crate) fn outbox_ready(&self) -> &tokio::sync::Notify {
+        &self.outbox_ready
+    }
+
+    /// The key notifications and `returnUrl` parameters are signed with.
+    pub fn notify_key(&self) -> NotifyKey {
+        self.config.notify_key.clone()
+    }
+
+    /// Applies `fault` to the notifications made from now on (`None`: clean deliveries). See
+    /// [`NotifyFault`].
+    pub fn set_notify_fault(&self, fault: Option<NotifyFault>) {
+        self.lock().notify_fault = fault;
+    }
+
+    /// Every delivery attempt recorded, oldest first (the last
+    /// [`MAX_DELIVERY_LOG`](crate::MAX_DELIVERY_LOG)).
+    pub fn deliveries(&self) -> Vec<DeliveryAttempt> {
+        self.lock().deliveries.iter().cloned().collect()
+    }
+
+    /// Records a delivery attempt.
+    pub(crate) fn record_delivery(&self, attempt: DeliveryAttempt) {
+        let mut state = self.lock();
+        if state.deliveries.len() >= MAX_DELIVERY_LOG {
+            state.deliveries.pop_front();
+        }
+        state.deliveries.push_back(attempt);
     }
 
     /// Removes an order; returns it if it was there.
@@ -598,6 +714,8 @@ mod tests {
             max_skew: Duration::from_secs(600),
             amounts_as_strings: false,
             bill_payment_as_string: false,
+            notify_key: NotifyKey::new("notify"),
+            md5_notifications: false,
         })
     }
 

@@ -19,6 +19,12 @@
 //!   expire there, or through the control API (`POST /sandbox/orders/{merOrderId}/pay`, …) and
 //!   [`Sandbox::pay`], [`Sandbox::fail`], [`Sandbox::expire`]; orders close by themselves at
 //!   their `expireTime` on the sandbox clock; `GET /sandbox/` lists everything;
+//! - notifies: when an order with a `notifyUrl` is paid or refunded (or a QR bill), it POSTs the
+//!   signed form the platform sends (payment, refund and bill families, signed with the
+//!   notification key, [`DEMO_NOTIFY_KEY`] by default), re-delivers on a schedule until the
+//!   merchant answers `SUCCESS`, records every attempt ([`Sandbox::deliveries`],
+//!   `GET /sandbox/notifications`), and can deliver duplicates or out of order
+//!   ([`NotifyFault`]); the cashier signs the result parameters it adds to `returnUrl`;
 //! - counts requests, token fetches and TCP connections, and injects [`Fault`]s;
 //! - bounds what clients can make it hold: head and body sizes, the body bytes buffered by all
 //!   connections together, and how many connections it serves at once (see [`SandboxBuilder`]).
@@ -51,14 +57,17 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
 
+use chinaums::notify::NotifyKey;
 use chinaums::{AppId, Credentials, Environment};
 
 mod auth;
 mod book;
 mod cashier;
+mod delivery;
 mod endpoints;
 mod gateway;
 mod limits;
+mod notifications;
 mod order;
 mod router;
 mod server;
@@ -66,6 +75,11 @@ mod tls;
 
 pub use cashier::ControlError;
 pub use gateway::{Answer, Gateway};
+pub use notifications::{
+    DEFAULT_NOTIFY_SCHEDULE, DEFAULT_NOTIFY_TIMEOUT, DeliveryAttempt, MAX_DELIVERY_LOG,
+    MAX_PENDING_NOTIFICATIONS, NOTIFY_CONTENT_TYPE, NotifyFamily, NotifyFault, OUT_OF_ORDER_HOLD,
+    OutgoingNotification,
+};
 pub use order::{
     Bill, Channel, DEFAULT_ORDER_LIFETIME, GoodsLine, Guarantee, Order, OrderKind, RefundRecord,
     Split, SplitShare,
@@ -108,6 +122,10 @@ pub const DEMO_PARTLY_REFUNDED_REFUND: &str = "3194DEMOPARTREF0001R1";
 pub const DEFAULT_APP_ID: &str = "chinaums-sandbox-app-id";
 /// The appKey the sandbox accepts unless told otherwise (not a secret: sandbox only).
 pub const DEFAULT_APP_KEY: &str = "chinaums-sandbox-app-key-not-a-secret";
+/// The notification key (通讯密钥) the sandbox signs notifications and `returnUrl` parameters
+/// with unless told otherwise ([`SandboxBuilder::notify_key`]); verify them with
+/// `chinaums::notify::NotifyKey::new(DEMO_NOTIFY_KEY)`. Not a secret: sandbox only.
+pub const DEMO_NOTIFY_KEY: &str = "chinaums-sandbox-notify-key-not-a-secret";
 
 /// The path of the payment-result query.
 pub const QUERY_PATH: &str = <chinaums::PaymentQuery as chinaums::Operation>::PATH;
@@ -195,6 +213,10 @@ pub struct SandboxBuilder {
     amounts_as_strings: bool,
     refunds_pending_first: bool,
     bill_payment_as_string: bool,
+    notify_key: String,
+    md5_notifications: bool,
+    notify_schedule: Vec<Duration>,
+    notify_timeout: Duration,
 }
 
 impl fmt::Debug for SandboxBuilder {
@@ -213,6 +235,10 @@ impl fmt::Debug for SandboxBuilder {
             .field("amounts_as_strings", &self.amounts_as_strings)
             .field("refunds_pending_first", &self.refunds_pending_first)
             .field("bill_payment_as_string", &self.bill_payment_as_string)
+            .field("notify_key", &"<redacted>")
+            .field("md5_notifications", &self.md5_notifications)
+            .field("notify_schedule", &self.notify_schedule)
+            .field("notify_timeout", &self.notify_timeout)
             .finish()
     }
 }
@@ -233,6 +259,10 @@ impl Default for SandboxBuilder {
             amounts_as_strings: false,
             refunds_pending_first: false,
             bill_payment_as_string: false,
+            notify_key: DEMO_NOTIFY_KEY.to_owned(),
+            md5_notifications: false,
+            notify_schedule: DEFAULT_NOTIFY_SCHEDULE.to_vec(),
+            notify_timeout: DEFAULT_NOTIFY_TIMEOUT,
         }
     }
 }
@@ -334,6 +364,36 @@ impl SandboxBuilder {
         self
     }
 
+    /// The notification key (通讯密钥) notifications and the cashier's `returnUrl` parameters
+    /// are signed with (default [`DEMO_NOTIFY_KEY`]); not empty.
+    pub fn notify_key(mut self, key: impl Into<String>) -> Self {
+        self.notify_key = key.into();
+        self
+    }
+
+    /// Sign every order's notifications with MD5 (`signType=MD5`), the legacy way, instead of
+    /// SHA-256 (default false). One order can ask for it alone:
+    /// [`Order::with_md5_notifications`]. `returnUrl` parameters stay SHA-256.
+    pub fn md5_notifications(mut self, yes: bool) -> Self {
+        self.md5_notifications = yes;
+        self
+    }
+
+    /// The waits before each re-delivery of a notification that was not acknowledged (default
+    /// [`DEFAULT_NOTIFY_SCHEDULE`]); there are as many re-deliveries as waits, and none with an
+    /// empty schedule. Tests compress it to milliseconds.
+    pub fn notify_schedule(mut self, waits: Vec<Duration>) -> Self {
+        self.notify_schedule = waits;
+        self
+    }
+
+    /// How long one delivery attempt may take, connecting included (default
+    /// [`DEFAULT_NOTIFY_TIMEOUT`]); past it the attempt failed and is retried.
+    pub fn notify_timeout(mut self, timeout: Duration) -> Self {
+        self.notify_timeout = timeout;
+        self
+    }
+
     /// The gateway these settings describe, without a server: to answer requests in memory
     /// with [`Gateway::handle`] (the network settings do not apply).
     pub fn build_gateway(&self) -> std::io::Result<Gateway> {
@@ -342,12 +402,17 @@ impl SandboxBuilder {
         if self.app_key.is_empty() {
             return Err(invalid("appKey must not be empty".to_owned()));
         }
+        if self.notify_key.is_empty() {
+            return Err(invalid("the notification key must not be empty".to_owned()));
+        }
         let gateway = Gateway::new(gateway::Config {
             app_id,
             app_key: self.app_key.clone(),
             max_skew: self.max_skew,
             amounts_as_strings: self.amounts_as_strings,
             bill_payment_as_string: self.bill_payment_as_string,
+            notify_key: NotifyKey::new(self.notify_key.as_str()),
+            md5_notifications: self.md5_notifications,
         });
         gateway.set_refunds_pending_first(self.refunds_pending_first);
         if self.seed_demo {
@@ -380,6 +445,11 @@ impl SandboxBuilder {
             max_connections: self.max_connections,
             log_requests: self.log_requests,
             connections: AtomicUsize::new(0),
+            delivery: Arc::new(delivery::Settings {
+                schedule: self.notify_schedule.clone(),
+                timeout: self.notify_timeout,
+                log: self.log_requests,
+            }),
         });
         let ca_pem = tls.as_ref().map(|t| t.ca_pem.clone());
         let running = server::start(Arc::clone(&shared), self.port, tls)?;
@@ -459,6 +529,26 @@ impl Sandbox {
     /// The accepted appKey.
     pub fn app_key(&self) -> &str {
         self.gateway().app_key()
+    }
+
+    /// The notification key notifications and `returnUrl` parameters are signed with
+    /// ([`DEMO_NOTIFY_KEY`] unless [`SandboxBuilder::notify_key`] said otherwise).
+    pub fn notify_key(&self) -> NotifyKey {
+        self.gateway().notify_key()
+    }
+
+    /// Applies `fault` to the notifications made from now on, until set to `None` (see
+    /// [`NotifyFault`] for exactly what each does).
+    pub fn set_notify_fault(&self, fault: Option<NotifyFault>) {
+        self.gateway().set_notify_fault(fault);
+    }
+
+    /// Every notification delivery attempt so far, oldest first (the last
+    /// [`MAX_DELIVERY_LOG`]): notifyId, URL, attempt number, time, HTTP status or error,
+    /// latency, the answer's first bytes. `GET /sandbox/notifications` answers the same as
+    /// JSON.
+    pub fn deliveries(&self) -> Vec<DeliveryAttempt> {
+        self.gateway().deliveries()
     }
 
     /// The gateway it serves: the same order book, tokens, faults and counters, to drive in

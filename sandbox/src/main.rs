@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use chinaums::Fen;
-use chinaums_sandbox::{DEFAULT_APP_ID, DEFAULT_APP_KEY, Order, OrderKind, Sandbox, endpoints};
+use chinaums_sandbox::{
+    DEFAULT_APP_ID, DEFAULT_APP_KEY, DEMO_NOTIFY_KEY, Order, OrderKind, Sandbox, endpoints,
+};
 use clap::Parser;
 
 /// A local emulator of the ChinaUMS netpay gateway (OPEN-BODY-SIG, OPEN-ACCESS-TOKEN, the
@@ -22,6 +24,13 @@ struct Args {
     /// The appKey to accept.
     #[arg(long, default_value = DEFAULT_APP_KEY)]
     app_key: String,
+    /// The notification key (通讯密钥) that signs notifications and returnUrl parameters.
+    #[arg(long, default_value = DEMO_NOTIFY_KEY)]
+    notify_key: String,
+    /// Sign every order's notifications with MD5 (signType=MD5), the legacy way, instead of
+    /// SHA-256.
+    #[arg(long)]
+    md5_notifications: bool,
     /// Insert the demo orders (paid, unpaid, refunded, closed, guaranteed, split, partly
     /// refunded).
     #[arg(long)]
@@ -135,6 +144,8 @@ fn main() -> ExitCode {
         .port(args.port)
         .app_id(args.app_id)
         .app_key(args.app_key)
+        .notify_key(args.notify_key)
+        .md5_notifications(args.md5_notifications)
         .seed_demo(args.seed_demo)
         .amounts_as_strings(args.amounts_as_strings)
         .refunds_pending_first(args.refunds_pending_first)
@@ -152,8 +163,13 @@ fn main() -> ExitCode {
     println!("chinaums-sandbox listening on {}", sandbox.base_url());
     println!("  appId:  {}", sandbox.app_id());
     println!("  appKey: {}", sandbox.app_key());
+    println!("  notifyKey: {}", sandbox.notify_key().expose());
     println!(
-        "  dashboard (orders, the payer's cashier): {}/sandbox/",
+        "  dashboard (orders, the payer's cashier, notifications): {}/sandbox/",
+        sandbox.base_url()
+    );
+    println!(
+        "  notification deliveries (JSON): {}/sandbox/notifications",
         sandbox.base_url()
     );
     if let Some(pem) = sandbox.ca_cert_pem() {

@@ -92,6 +92,11 @@ pub struct Order {
     /// For a QR bill: its date and code. The bill's `billNo` is the order's `mer_order_id`
     /// (and the `merOrderId` of its payment).
     pub bill: Option<Bill>,
+    /// Sign this order's notifications with MD5 (`signType=MD5`), as merchants set up before
+    /// SHA-256 still receive them, instead of SHA-256. See [`Order::with_md5_notifications`]
+    /// and, for every order,
+    /// [`SandboxBuilder::md5_notifications`](crate::SandboxBuilder::md5_notifications).
+    pub md5_notifications: bool,
 }
 
 /// How long an order created without `expireTime` stays payable, on the sandbox clock. The
@@ -269,7 +274,24 @@ impl Order {
             attached_data: None,
             target_order_id: None,
             bill: None,
+            md5_notifications: false,
         }
+    }
+
+    /// The order with its notifications signed the legacy way, MD5 (`signType=MD5`); the
+    /// notification key and the rest of the rule are the same.
+    ///
+    /// ```
+    /// use chinaums::{Fen, TradeStatus};
+    /// use chinaums_sandbox::Order;
+    ///
+    /// let order = Order::new("3194LEGACY000001", Fen(100), TradeStatus::WaitBuyerPay)
+    ///     .with_md5_notifications();
+    /// assert!(order.md5_notifications);
+    /// ```
+    pub fn with_md5_notifications(mut self) -> Order {
+        self.md5_notifications = true;
+        self
     }
 
     /// Whether the order can still be paid: `NEW_ORDER` or `WAIT_BUYER_PAY`.

@@ -258,6 +258,13 @@ static ROUTES: &[EndpointInfo] = &[
     },
     EndpointInfo {
         method: "GET",
+        path: cashier::notifications::PATH,
+        what: "every notification delivery attempt: notifyId, URL, attempt, time, HTTP status or error, latency, the answer's first bytes (JSON; may be filtered by merOrderId or notifyId in the query)",
+        access: Access::Sandbox,
+        handler: cashier::notifications::handle,
+    },
+    EndpointInfo {
+        method: "GET",
         path: cashier::page::PATH,
         what: "the cashier page of an order, reached by the 302 of an H5 URL (HTML; Pay, Decline, Let it expire)",
         access: Access::Sandbox,
@@ -266,7 +273,7 @@ static ROUTES: &[EndpointInfo] = &[
     EndpointInfo {
         method: "POST",
         path: cashier::page::PATH,
-        what: "the cashier's buttons (a plain form); after paying, 303 to the order's returnUrl",
+        what: "the cashier's buttons (a plain form); after paying, 303 to the order's returnUrl with the signed result parameters",
         access: Access::Sandbox,
         handler: cashier::page::act_on,
     },

@@ -44,6 +44,8 @@ const IDLE_TIMEOUT: Duration = Duration::from_secs(120);
 /// How long a refused connection is read from (and discarded) before it is closed, so that
 /// the client reads the refusal rather than a reset.
 const LINGER: Duration = Duration::from_millis(500);
+/// How long stopping waits for blocking work (a name lookup of a delivery) to end.
+const SHUTDOWN_GRACE: Duration = Duration::from_millis(200);
 
 /// The sandbox clock: the system clock plus an offset that tests move forward.
 #[derive(Debug, Default)]
@@ -77,6 +79,8 @@ pub(crate) struct Shared {
     pub log_requests: bool,
     /// TCP connections accepted.
     pub connections: AtomicUsize,
+    /// How notifications are delivered (by a task on the same runtime).
+    pub delivery: Arc<crate::delivery::Settings>,
 }
 
 /// A started server; [`Running::stop`] ends it.
@@ -127,10 +131,17 @@ pub(crate) fn start(shared: Arc<Shared>, port: u16, tls: Option<Identity>) -> io
                     }
                 };
                 let _ = ready_tx.send(Ok(()));
+                tokio::spawn(crate::delivery::run(crate::delivery::Deliverer {
+                    gateway: Arc::clone(&shared.gateway),
+                    clock: Arc::clone(&shared.clock),
+                    settings: Arc::clone(&shared.delivery),
+                }));
                 accept_loop(listener, shared, tls.map(|t| t.acceptor), stop_rx).await;
             });
-            // Dropping the runtime here drops every connection task and closes its socket.
-            drop(runtime);
+            // Shutting the runtime down drops every connection task (closing its socket) and
+            // every pending notification delivery. Only a blocking task could outlive that (a
+            // host name of a notifyUrl being resolved): it is not waited for beyond a moment.
+            runtime.shutdown_timeout(SHUTDOWN_GRACE);
         })?;
     match ready_rx.recv() {
         Ok(Ok(())) => Ok(Running {

@@ -1,14 +1,18 @@
 //! The `chinaums-sandbox` binary: prints what a user needs, serves, stops on Ctrl-C (SIGINT).
 
 mod common;
+#[path = "common/listener.rs"]
+mod listener;
 
 use std::io::{BufRead, BufReader, Read};
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 
+use chinaums::notify::{self, Notification, NotifyKey, SignType};
 use chinaums::{
-    Client, Credentials, Environment, Fen, Merchant, PaymentQuery, Refund, RefundQuery,
+    Client, Credentials, Environment, Fen, Merchant, OrderFields, PaymentQuery, Refund,
+    RefundQuery, WxUnifiedOrder,
 };
 use chinaums_sandbox::{DEMO_INST_MID, DEMO_MID, DEMO_PAID_ORDER, DEMO_TID};
 use common::{Conn, IO_TIMEOUT, eventually};
@@ -128,11 +132,16 @@ fn query(base_url: &str, credentials: Credentials, mer_order_id: &str) -> serde_
             mer_order_id.parse().unwrap(),
         ))
         .unwrap();
+    exchange(&request)
+}
+
+/// Sends `request` (an absolute URL) on a new connection; the answer's JSON.
+fn exchange(request: &http::Request<Vec<u8>>) -> serde_json::Value {
     let authority = request.uri().authority().unwrap().to_string();
     let stream = TcpStream::connect(authority.as_str()).unwrap();
     stream.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
     stream.set_write_timeout(Some(IO_TIMEOUT)).unwrap();
-    Conn::new(stream).exchange(&request).json()
+    Conn::new(stream).exchange(request).json()
 }
 
 #[test]
@@ -316,4 +325,61 @@ fn a_taken_port_is_a_clear_error() {
     assert!(!child.wait().unwrap().success());
     let err = rest(&stderr);
     assert!(err.contains("cannot start"), "{err}");
+}
+
+#[test]
+fn the_notification_key_and_md5_flag_sign_what_the_binary_delivers() {
+    let shop = listener::Listener::start(vec![listener::SUCCESS]);
+    let running = spawn(&["--notify-key", "the-shops-key", "--md5-notifications"]);
+    assert_eq!(running.value("notifyKey:"), "the-shops-key");
+    let base_url = running.base_url();
+    assert_eq!(
+        running.value("notification deliveries (JSON):"),
+        format!("{base_url}/sandbox/notifications")
+    );
+    let client = Client::new(
+        Credentials::new(
+            chinaums_sandbox::DEFAULT_APP_ID,
+            chinaums_sandbox::DEFAULT_APP_KEY,
+        ),
+        Environment::custom(&base_url).unwrap(),
+    );
+    let order = WxUnifiedOrder::mini(
+        &Merchant::new(DEMO_MID, DEMO_TID, "MINIDEFAULT").unwrap(),
+        "3194BINARYNOTIFY".parse().unwrap(),
+        OrderFields::new(Fen(100)).notify_url(shop.url("/n").parse().unwrap()),
+        "wx01",
+        "o-payer",
+    );
+    let created = exchange(&client.prepare(&order).unwrap());
+    assert_eq!(created["errCode"], "SUCCESS", "{created}");
+    let pay = http::Request::post(format!("{base_url}/sandbox/orders/3194BINARYNOTIFY/pay"))
+        .body(Vec::new())
+        .unwrap();
+    assert_eq!(exchange(&pay)["status"], "TRADE_SUCCESS");
+
+    let received = shop.next();
+    let notification =
+        notify::verify(&received.body, None, &NotifyKey::new("the-shops-key")).unwrap();
+    let Notification::Payment(paid) = &notification else {
+        panic!("{notification:?}")
+    };
+    assert_eq!(paid.sign_type, Some(SignType::Md5));
+    let sign = notify::parse_form(&received.body).unwrap()["sign"].clone();
+    // Once the attempt is recorded, it is on stderr too; never the key or the sign.
+    let log = http::Request::get(format!("{base_url}/sandbox/notifications"))
+        .body(Vec::new())
+        .unwrap();
+    assert!(eventually(
+        || exchange(&log)["deliveries"][0]["acknowledged"] == true
+    ));
+    let log_line = format!("notify payment 3194BINARYNOTIFY {} #1", shop.url("/n"));
+    let (success, _, err) = running.interrupt();
+    assert!(success);
+    assert!(err.contains(&log_line), "{err}");
+    assert!(err.contains("200 \"SUCCESS\" (acknowledged)"), "{err}");
+    assert!(
+        !err.contains("the-shops-key") && !err.contains(&sign),
+        "{err}"
+    );
 }

@@ -313,10 +313,23 @@ async fn scenario(browser: fantoccini::Client, sandbox: Arc<Sandbox>, shop: Arc<
         }
         tokio::time::sleep(POLL).await;
     }
-    assert_eq!(now_at, return_url, "the browser is back at the shop");
+    // Back at the shop, with the result parameters signed with the notification key.
+    assert!(
+        now_at.starts_with(&format!("{return_url}&")),
+        "the browser is back at the shop: {now_at}"
+    );
+    let (_, query) = now_at.split_once('?').unwrap();
+    let result = chinaums::notify::verify_return_url(query, &sandbox.notify_key())
+        .expect("the returnUrl parameters verify");
+    assert_eq!(result["status"], "TRADE_SUCCESS");
+    assert_eq!(
+        result["order"], id,
+        "the shop's own parameter is kept (and signed)"
+    );
     assert!(
         shop.seen()
-            .contains(&format!("GET /paid?order={id} HTTP/1.1")),
+            .iter()
+            .any(|line| line.starts_with(&format!("GET /paid?order={id}&"))),
         "{:?}",
         shop.seen()
     );

@@ -124,7 +124,15 @@ fn an_h5_url_creates_the_order_and_redirects_to_its_cashier() {
         &format!("mid={DEMO_MID}&merOrderId=3194H5ALI00001&action=pay"),
     );
     assert_eq!(paid.status, 303);
-    assert_eq!(paid.header("location"), Some("https://shop.example/paid"));
+    // The returnUrl, with the result parameters signed with the notification key.
+    let back = paid.header("location").unwrap();
+    let query = back
+        .strip_prefix("https://shop.example/paid?")
+        .unwrap_or_else(|| panic!("{back}"));
+    let result = chinaums::notify::verify_return_url(query, &sandbox.notify_key()).unwrap();
+    assert_eq!(result["merOrderId"], "3194H5ALI00001");
+    assert_eq!(result["status"], "TRADE_SUCCESS");
+    assert_eq!(result["signType"], "SHA256");
     let order = sandbox.order(DEMO_MID, "3194H5ALI00001").unwrap();
     assert_eq!(order.status, TradeStatus::TradeSuccess);
     assert_eq!(order.target_sys.as_deref(), Some("Alipay 2.0"));

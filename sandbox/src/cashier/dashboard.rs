@@ -1,14 +1,15 @@
 //! `GET /sandbox/`: every order in the book with its state, refunds and links to its cashier,
-//! as one HTML table. Every value is escaped; no secret is shown.
+//! as one HTML table, and the latest notification delivery attempts. Every value is escaped;
+//! no secret is shown (no notification body, no signature, no password of a URL).
 
 use chinaums::timestamps::request_timestamp;
 use http::StatusCode;
 
 use super::html::{escape, page, yuan};
 use super::sandbox_path;
-use crate::Order;
 use crate::endpoints::{Exchange, Reply};
 use crate::order::OrderKind;
+use crate::{DeliveryAttempt, Order};
 
 /// The dashboard's path.
 pub(crate) const PATH: &str = "/sandbox/";
@@ -76,17 +77,69 @@ fn row(order: &Order) -> String {
     format!("<tr><td>{}</td></tr>", cells.join("</td><td>"))
 }
 
+/// How many delivery attempts the dashboard shows (the newest; the JSON has them all).
+const SHOWN_DELIVERIES: usize = 100;
+
+/// One delivery attempt: never the body nor its signature.
+fn delivery_row(a: &DeliveryAttempt) -> String {
+    let result = match (&a.status, &a.error) {
+        (_, Some(error)) => escape(error),
+        (Some(status), None) => status.to_string(),
+        (None, None) => String::new(),
+    };
+    let result = if a.acknowledged {
+        format!("{result} acknowledged")
+    } else {
+        result
+    };
+    let cells = [
+        escape(&request_timestamp(a.at)),
+        escape(&a.mer_order_id),
+        escape(a.family.as_str()),
+        format!("<code>{}</code>", escape(&a.notify_id)),
+        format!(
+            "{}{}",
+            a.attempt,
+            if a.duplicate { " (duplicate)" } else { "" }
+        ),
+        escape(&a.url),
+        result,
+        format!("{} ms", a.latency.as_millis()),
+        format!("<code>{}</code>", escape(&a.answer)),
+        a.next_attempt_in
+            .map(|d| escape(&format!("in {d:?}")))
+            .unwrap_or_default(),
+    ];
+    format!("<tr><td>{}</td></tr>", cells.join("</td><td>"))
+}
+
 pub(crate) fn handle(exchange: &mut Exchange<'_>) -> Reply {
     let orders = exchange.state.book.all();
     let rows: Vec<String> = orders.iter().map(|o| row(o)).collect();
+    let deliveries: Vec<String> = exchange
+        .state
+        .deliveries
+        .iter()
+        .rev()
+        .take(SHOWN_DELIVERIES)
+        .map(delivery_row)
+        .collect();
     let body = format!(
         "<p>{} orders, on the sandbox clock at {} (Beijing time).</p>\
          <table id=\"orders\"><tr><th>mid</th><th>merOrderId</th><th>instMid</th>\
          <th>created by</th><th>targetSys</th><th>status</th><th>amount</th><th>refunded</th>\
-         <th>refunds</th><th>kind</th><th>expires</th><th>what</th><th></th></tr>{}</table>",
+         <th>refunds</th><th>kind</th><th>expires</th><th>what</th><th></th></tr>{}</table>\
+         <h2>Notifications</h2><p>{} delivery attempts, newest first (at most {SHOWN_DELIVERIES} \
+         here; all of them as <a href=\"{}\">JSON</a>).</p>\
+         <table id=\"notifications\"><tr><th>sent</th><th>merOrderId</th><th>family</th>\
+         <th>notifyId</th><th>attempt</th><th>notifyUrl</th><th>result</th><th>latency</th>\
+         <th>answer</th><th>next</th></tr>{}</table>",
         orders.len(),
         escape(&request_timestamp(exchange.now)),
-        rows.concat()
+        rows.concat(),
+        exchange.state.deliveries.len(),
+        super::notifications::PATH,
+        deliveries.concat(),
     );
     page(StatusCode::OK, "Sandbox orders", &body)
 }

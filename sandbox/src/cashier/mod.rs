@@ -24,6 +24,7 @@ use crate::router::SANDBOX_PREFIX;
 pub(crate) mod control;
 pub(crate) mod dashboard;
 pub(crate) mod html;
+pub(crate) mod notifications;
 pub(crate) mod page;
 pub(crate) mod qr;
 

@@ -2,16 +2,18 @@
 //! QR code) sends the browser; `POST /sandbox/cashier`: its three buttons, a plain form.
 //!
 //! The page shows the merchant, the order number, the amount in yuan and what was ordered.
-//! "Pay" pays and then sends the browser to the order's `returnUrl` (`303`), or shows a "paid"
-//! page when it has none; "Decline" leaves the order unpaid and says so; "Let it expire"
+//! "Pay" pays and then sends the browser to the order's `returnUrl` (`303`) with the signed
+//! result parameters, or shows a "paid" page when it has none; "Decline" leaves the order unpaid and says so; "Let it expire"
 //! closes it. Every value is escaped; the link's `sign` is checked and never shown.
 
+use chinaums::notify::NotifyKey;
 use http::{HeaderValue, StatusCode, header};
 
 use super::html::{escape, page, yuan};
 use super::{Action, ControlError, Form, act, sandbox_path, sign_matches};
 use crate::Order;
 use crate::endpoints::{Exchange, MER_NAME, Reply, reply};
+use crate::notifications::return_url_with_result;
 use crate::order::Channel;
 
 /// The cashier's path.
@@ -199,7 +201,7 @@ pub(crate) fn act_on(exchange: &mut Exchange<'_>) -> Reply {
         Err(e) => return refused(&e),
     };
     match action {
-        Action::Pay(_) => paid(&order),
+        Action::Pay(_) => paid(&order, &exchange.config.notify_key),
         Action::Fail => page(
             StatusCode::OK,
             "Payment declined",
@@ -222,10 +224,13 @@ pub(crate) fn act_on(exchange: &mut Exchange<'_>) -> Reply {
     }
 }
 
-/// After paying: to the `returnUrl` (`303`, so the browser GETs it), else a "paid" page.
-fn paid(order: &Order) -> Reply {
+/// After paying: to the `returnUrl` (`303`, so the browser GETs it) with the result
+/// parameters signed with the notification key (`merOrderId`, `status`, `totalAmount`, …,
+/// `signType=SHA256`, `sign`; see `notifications::return_url_with_result`), else a "paid" page.
+fn paid(order: &Order, key: &NotifyKey) -> Reply {
     if let Some(url) = order.return_url.as_deref() {
-        if let Ok(location) = HeaderValue::from_str(url) {
+        let url = return_url_with_result(url, order, key);
+        if let Ok(location) = HeaderValue::from_str(&url) {
             let mut r = reply(
                 StatusCode::SEE_OTHER,
                 "text/plain; charset=utf-8",

@@ -112,6 +112,32 @@ struct Answer<'a> {
     refund_bill_payment: Option<Value>,
 }
 
+fn refund_payment<'a>(
+    order: &'a Order,
+    refund: &'a RefundRecord,
+    as_string: bool,
+) -> RefundPayment<'a> {
+    RefundPayment {
+        mer_order_id: &refund.refund_order_id,
+        status: "TRADE_REFUND",
+        refund_status: refund.status.as_str(),
+        total_amount: Amount::new(refund.amount, as_string),
+        target_order_id: super::refund::refund_target_order_id(order, refund),
+        target_sys: order.target_sys.as_deref().unwrap_or_default(),
+    }
+}
+
+/// A paid bill's `billPayment` as JSON text: what a bill notification carries in its
+/// `billPayment` field (the same object the query answers).
+pub(crate) fn payment_json(order: &Order, as_string: bool) -> String {
+    serde_json::to_string(&payment(order, as_string)).unwrap_or_default()
+}
+
+/// A bill refund's `refundBillPayment` as JSON text, for its notification.
+pub(crate) fn refund_payment_json(order: &Order, refund: &RefundRecord, as_string: bool) -> String {
+    serde_json::to_string(&refund_payment(order, refund, as_string)).unwrap_or_default()
+}
+
 /// `value` as JSON, or as a string holding that JSON.
 fn nested<T: Serialize>(value: &T, as_text: bool) -> Option<Value> {
     let value = serde_json::to_value(value).ok()?;
@@ -160,17 +186,9 @@ pub(crate) fn handle(exchange: &mut Exchange<'_>) -> Reply {
     let bill_payment = paid
         .then(|| nested(&payment(order, as_string), as_text))
         .flatten();
-    let refund_bill_payment = refund.as_ref().and_then(|r| {
-        let record = RefundPayment {
-            mer_order_id: &r.refund_order_id,
-            status: "TRADE_REFUND",
-            refund_status: r.status.as_str(),
-            total_amount: Amount::new(r.amount, as_string),
-            target_order_id: super::refund::refund_target_order_id(order, r),
-            target_sys: order.target_sys.as_deref().unwrap_or_default(),
-        };
-        nested(&record, as_text)
-    });
+    let refund_bill_payment = refund
+        .as_ref()
+        .and_then(|r| nested(&refund_payment(order, r, as_string), as_text));
     json(
         StatusCode::OK,
         &Answer {
