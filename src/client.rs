@@ -28,6 +28,29 @@ struct Inner {
     nonce: Arc<dyn NonceSource>,
     auth: AuthScheme,
     tokens: TokenCache,
+    /// The base URL parsed once: each request's URI is built from these parts and its path.
+    base: Option<BaseParts>,
+}
+
+/// The scheme, authority and path prefix of the base URL.
+struct BaseParts {
+    scheme: http::uri::Scheme,
+    authority: http::uri::Authority,
+    prefix: String,
+}
+
+impl BaseParts {
+    fn of(base_url: &str) -> Option<BaseParts> {
+        let parts = base_url.parse::<http::Uri>().ok()?.into_parts();
+        Some(BaseParts {
+            scheme: parts.scheme?,
+            authority: parts.authority?,
+            prefix: parts
+                .path_and_query
+                .map(|p| p.path().trim_end_matches('/').to_owned())
+                .unwrap_or_default(),
+        })
+    }
 }
 
 /// How long before `expiresIn` a cached access token is refreshed by default.
@@ -129,11 +152,12 @@ impl ClientBuilder {
         Client {
             inner: Arc::new(Inner {
                 credentials: self.credentials,
-                environment: self.environment,
                 clock: self.clock,
                 nonce: self.nonce,
                 auth: self.auth,
                 tokens: TokenCache::new(self.token_margin, self.token_store),
+                base: BaseParts::of(self.environment.base_url()),
+                environment: self.environment,
             }),
         }
     }
@@ -380,14 +404,28 @@ impl Client {
                 format!("path {path:?} must start with `/` and have no query or fragment"),
             ));
         }
-        format!("{}{}", self.inner.environment.base_url(), path)
-            .parse()
-            .map_err(|_| {
-                Error::config(
-                    ConfigErrorKind::Path,
-                    format!("path {path:?} does not make a valid URL"),
-                )
-            })
+        let invalid = || {
+            Error::config(
+                ConfigErrorKind::Path,
+                format!("path {path:?} does not make a valid URL"),
+            )
+        };
+        let Some(base) = &self.inner.base else {
+            return format!("{}{}", self.inner.environment.base_url(), path)
+                .parse()
+                .map_err(|_| invalid());
+        };
+        let path_and_query = if base.prefix.is_empty() {
+            http::uri::PathAndQuery::try_from(path)
+        } else {
+            http::uri::PathAndQuery::try_from(format!("{}{path}", base.prefix))
+        }
+        .map_err(|_| invalid())?;
+        let mut parts = http::uri::Parts::default();
+        parts.scheme = Some(base.scheme.clone());
+        parts.authority = Some(base.authority.clone());
+        parts.path_and_query = Some(path_and_query);
+        http::Uri::from_parts(parts).map_err(|_| invalid())
     }
 }
 
@@ -429,6 +467,28 @@ mod tests {
             kind(client.sign_request("/v1/x?a", vec![])),
             ConfigErrorKind::Path
         );
+    }
+
+    #[test]
+    fn request_uris_keep_the_base_path_prefix() {
+        for (base, expected) in [
+            (
+                "https://proxy.example/ums",
+                "https://proxy.example/ums/v1/x",
+            ),
+            (
+                "https://proxy.example/ums/",
+                "https://proxy.example/ums/v1/x",
+            ),
+            ("http://127.0.0.1:8080", "http://127.0.0.1:8080/v1/x"),
+        ] {
+            let client = Client::new(
+                Credentials::new("app", "key"),
+                Environment::custom(base).unwrap(),
+            );
+            let request = client.sign_request("/v1/x", b"{}".to_vec()).unwrap();
+            assert_eq!(request.uri(), expected, "{base}");
+        }
     }
 
     #[test]

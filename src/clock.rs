@@ -63,14 +63,17 @@ pub trait NonceSource: Send + Sync + 'static {
     fn nonce(&self) -> Result<String, Error>;
 }
 
-/// 32 lowercase hex characters from the operating system's CSPRNG (the default).
+/// 32 lowercase hex characters (16 random bytes) from a cryptographically secure generator
+/// seeded by the operating system: `rand`'s thread-local generator, which reseeds itself
+/// periodically (the default).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct RandomNonce;
 
 impl NonceSource for RandomNonce {
     fn nonce(&self) -> Result<String, Error> {
+        use rand::RngCore as _;
         let mut bytes = [0u8; 16];
-        getrandom::fill(&mut bytes).map_err(|e| Error::Nonce(e.to_string()))?;
+        rand::rng().fill_bytes(&mut bytes);
         Ok(lower_hex(&bytes))
     }
 }
