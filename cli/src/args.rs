@@ -5,7 +5,8 @@
 use clap::{Parser, Subcommand};
 
 use crate::commands::{
-    Run, bill, close, h5_url, order, query, refund, refund_query, sandbox, secure, sign, split,
+    Run, bill, close, h5_url, notify, order, query, refund, refund_query, sandbox, secure, sign,
+    split,
 };
 use crate::common::{ApiArgs, AuthArg};
 
@@ -37,7 +38,8 @@ queries, refunds and closes QR bills. `query` asks for the payment result of an 
 complete`/`secure cancel` release or give back a guaranteed payment; `split confirm` confirms \
 the shares of a split payment. `sign` prints the OPEN-BODY-SIG Authorization header the SDK \
 would send, step by step; `sandbox` runs the local gateway emulator, and `sandbox \
-pay|fail|expire` acts on an order of a running one as the payer would. `--sandbox` runs any API \
+pay|fail|expire` acts on an order of a running one as the payer would. `notify verify` checks a \
+payment notification with the notification key. `--sandbox` runs any API \
 command against an in-process sandbox with demo orders, no credentials needed.";
 
 const ROOT_AFTER_LONG_HELP: &str = "\
@@ -51,7 +53,8 @@ Examples:
       3194202401011200000001          (credentials from CHINAUMS_APP_ID / CHINAUMS_APP_KEY)
   echo -n '{}' | chinaums sign --app-id my-app-id --verbose
   chinaums sandbox --port 8080
-  chinaums sandbox pay 3194DEMOUNPAID0001 --env http://127.0.0.1:8080";
+  chinaums sandbox pay 3194DEMOUNPAID0001 --env http://127.0.0.1:8080
+  chinaums notify verify --body-file notification.txt      (key from CHINAUMS_NOTIFY_KEY)";
 
 /// `chinaums`: the command line.
 #[derive(Parser, Debug)]
@@ -157,6 +160,10 @@ commands! {
     /// Run the sandbox gateway in the foreground until Ctrl-C.
     #[command(long_about = sandbox::LONG_ABOUT, after_long_help = sandbox::AFTER_LONG_HELP)]
     Sandbox(sandbox::SandboxArgs),
+
+    /// Payment notifications: verify one (`notify verify`).
+    #[command(long_about = notify::LONG_ABOUT, subcommand_required = true)]
+    Notify(notify::NotifyArgs),
 }
 
 impl Command {

@@ -26,6 +26,20 @@ pub enum Exit {
     Transport = 5,
     /// The platform may have acted; no usable answer came back.
     OutcomeUnknown = 6,
+    /// `notify verify`: the signature does not match (a wrong key, or a changed value).
+    SignatureMismatch = 10,
+    /// `notify verify`: the body has no `sign` field.
+    MissingSign = 11,
+    /// `notify verify`: a field appears more than once.
+    DuplicateField = 12,
+    /// `notify verify`: a name or value is not UTF-8 once decoded.
+    NotUtf8 = 13,
+    /// `notify verify`: `signType` names a hash other than SHA256 and MD5.
+    UnknownSignType = 14,
+    /// `notify verify`: the body is neither a form nor a JSON object.
+    Malformed = 15,
+    /// `notify verify`: not verified, for a reason this version does not know by name.
+    NotVerified = 16,
 }
 
 impl From<Exit> for ExitCode {
@@ -56,6 +70,20 @@ pub enum Class {
     OutcomeUnknown,
     /// Anything else: the sandbox could not start, stdout failed (exit 1).
     Other,
+    /// A notification whose signature does not match (exit 10).
+    SignatureMismatch,
+    /// A notification without `sign` (exit 11).
+    MissingSign,
+    /// A notification with a field given twice (exit 12).
+    DuplicateField,
+    /// A notification that is not UTF-8 once decoded (exit 13).
+    NotUtf8,
+    /// A notification signed with a hash that is not SHA256 or MD5 (exit 14).
+    UnknownSignType,
+    /// A body that is neither a form nor a JSON object (exit 15).
+    Malformed,
+    /// A notification not verified for another reason (exit 16).
+    NotVerified,
 }
 
 impl Class {
@@ -87,6 +115,13 @@ impl Class {
             Class::Retryable => "retryable",
             Class::OutcomeUnknown => "outcome_unknown",
             Class::Other => "other",
+            Class::SignatureMismatch => "signature_mismatch",
+            Class::MissingSign => "missing_sign",
+            Class::DuplicateField => "duplicate_field",
+            Class::NotUtf8 => "not_utf8",
+            Class::UnknownSignType => "unknown_sign_type",
+            Class::Malformed => "malformed",
+            Class::NotVerified => "not_verified",
         }
     }
 
@@ -99,6 +134,13 @@ impl Class {
             Class::Retryable => Exit::Transport,
             Class::OutcomeUnknown => Exit::OutcomeUnknown,
             Class::Other => Exit::Other,
+            Class::SignatureMismatch => Exit::SignatureMismatch,
+            Class::MissingSign => Exit::MissingSign,
+            Class::DuplicateField => Exit::DuplicateField,
+            Class::NotUtf8 => Exit::NotUtf8,
+            Class::UnknownSignType => Exit::UnknownSignType,
+            Class::Malformed => Exit::Malformed,
+            Class::NotVerified => Exit::NotVerified,
         }
     }
 }
@@ -576,6 +618,13 @@ mod tests {
             (Class::Retryable, "retryable", 5),
             (Class::OutcomeUnknown, "outcome_unknown", 6),
             (Class::Other, "other", 1),
+            (Class::SignatureMismatch, "signature_mismatch", 10),
+            (Class::MissingSign, "missing_sign", 11),
+            (Class::DuplicateField, "duplicate_field", 12),
+            (Class::NotUtf8, "not_utf8", 13),
+            (Class::UnknownSignType, "unknown_sign_type", 14),
+            (Class::Malformed, "malformed", 15),
+            (Class::NotVerified, "not_verified", 16),
         ];
         for (class, word, code) in table {
             assert_eq!((class.as_str(), class.exit() as u8), (word, code));

@@ -2,8 +2,9 @@
 //!
 //! The `chinaums` command: query the payment result of a ChinaUMS netpay order, refund it, ask
 //! about a refund, close an unpaid order, complete or cancel a guaranteed payment, confirm the
-//! shares of a split payment; print the OPEN-BODY-SIG header for a body step by step, and run
-//! the local sandbox gateway. See the README or `chinaums --help`.
+//! shares of a split payment; print the OPEN-BODY-SIG header for a body step by step, run
+//! the local sandbox gateway, and verify a payment notification (`notify verify`). See the
+//! README or `chinaums --help`.
 //!
 //! The binary is a thin wrapper around [`run`]. The layout:
 //!

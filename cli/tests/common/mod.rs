@@ -6,7 +6,7 @@ use std::time::Duration;
 use assert_cmd::Command;
 
 /// Every variable the CLI reads.
-pub const VARS: [&str; 8] = [
+pub const VARS: [&str; 9] = [
     "CHINAUMS_APP_ID",
     "CHINAUMS_APP_KEY",
     "CHINAUMS_ENV",
@@ -15,6 +15,7 @@ pub const VARS: [&str; 8] = [
     "CHINAUMS_INST_MID",
     "CHINAUMS_MSG_SRC_ID",
     "CHINAUMS_BROWSER",
+    "CHINAUMS_NOTIFY_KEY",
 ];
 
 /// The binary, with no CHINAUMS_* variables and backtraces on (so a panic would be visible).
