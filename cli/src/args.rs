@@ -5,8 +5,8 @@
 use clap::{Parser, Subcommand};
 
 use crate::commands::{
-    Run, bill, close, h5_url, notify, order, query, refund, refund_query, sandbox, secure, sign,
-    split,
+    Run, bill, close, h5_url, listen, notify, order, query, refund, refund_query, sandbox, secure,
+    sign, split,
 };
 use crate::common::{ApiArgs, AuthArg};
 
@@ -39,7 +39,8 @@ complete`/`secure cancel` release or give back a guaranteed payment; `split conf
 the shares of a split payment. `sign` prints the OPEN-BODY-SIG Authorization header the SDK \
 would send, step by step; `sandbox` runs the local gateway emulator, and `sandbox \
 pay|fail|expire` acts on an order of a running one as the payer would. `notify verify` checks a \
-payment notification with the notification key. `--sandbox` runs any API \
+payment notification with the notification key; `listen` receives them on this machine (a \
+notifyUrl on 127.0.0.1) and passes them on to your app. `--sandbox` runs any API \
 command against an in-process sandbox with demo orders, no credentials needed.";
 
 const ROOT_AFTER_LONG_HELP: &str = "\
@@ -54,7 +55,8 @@ Examples:
   echo -n '{}' | chinaums sign --app-id my-app-id --verbose
   chinaums sandbox --port 8080
   chinaums sandbox pay 3194DEMOUNPAID0001 --env http://127.0.0.1:8080
-  chinaums notify verify --body-file notification.txt      (key from CHINAUMS_NOTIFY_KEY)";
+  chinaums notify verify --body-file notification.txt      (key from CHINAUMS_NOTIFY_KEY)
+  chinaums listen --port 9000 --forward-to http://localhost:3000/notify";
 
 /// `chinaums`: the command line.
 #[derive(Parser, Debug)]
@@ -164,6 +166,11 @@ commands! {
     /// Payment notifications: verify one (`notify verify`).
     #[command(long_about = notify::LONG_ABOUT, subcommand_required = true)]
     Notify(notify::NotifyArgs),
+
+    /// Receive notifications on this machine: a notifyUrl on 127.0.0.1 that verifies, tells
+    /// and forwards each one, until Ctrl-C.
+    #[command(long_about = listen::LONG_ABOUT, after_long_help = listen::AFTER_LONG_HELP)]
+    Listen(listen::ListenArgs),
 }
 
 impl Command {

@@ -3,8 +3,8 @@
 //! The `chinaums` command: query the payment result of a ChinaUMS netpay order, refund it, ask
 //! about a refund, close an unpaid order, complete or cancel a guaranteed payment, confirm the
 //! shares of a split payment; print the OPEN-BODY-SIG header for a body step by step, run
-//! the local sandbox gateway, and verify a payment notification (`notify verify`). See the
-//! README or `chinaums --help`.
+//! the local sandbox gateway, verify a payment notification and receive them on this machine
+//! (`notify verify`, `listen`). See the README or `chinaums --help`.
 //!
 //! The binary is a thin wrapper around [`run`]. The layout:
 //!
@@ -17,7 +17,8 @@
 //!   ([`connect::execute`]) and hands the answer to
 //! - [`render`]: any typed answer as a summary (each field it carries, amounts in yuan and fen,
 //!   the decision first) or as JSON;
-//! - [`exit`]: exit codes and the error type; [`redact`]: URL passwords kept out of all output.
+//! - [`exit`]: exit codes and the error type; [`redact`]: URL passwords kept out of all output;
+//! - [`interrupt`]: waiting for Ctrl-C (`sandbox`, `listen`).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -31,6 +32,7 @@ pub mod common;
 pub mod connect;
 pub mod control;
 pub mod exit;
+pub mod interrupt;
 pub mod order;
 pub mod redact;
 pub mod render;

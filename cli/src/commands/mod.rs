@@ -4,6 +4,7 @@
 pub mod bill;
 pub mod close;
 pub mod h5_url;
+pub mod listen;
 pub mod notify;
 pub mod order;
 pub mod query;

@@ -17,6 +17,7 @@ use crate::commands::{Run, query};
 use crate::common::{ENV, MID, Secret, parse_timeout};
 use crate::control::{Loopback, described};
 use crate::exit::{Class, CliError};
+use crate::interrupt::Interrupt;
 use crate::render::{self, amount};
 
 /// `sandbox --help`, after the one-line summary.
@@ -84,6 +85,11 @@ pub struct ServeArgs {
     /// The appKey the sandbox accepts (default: the sandbox's demo appKey).
     #[arg(long, value_name = "KEY")]
     pub app_key: Option<Secret>,
+
+    /// The notification key (通讯密钥) it signs notifications with (default: the sandbox's
+    /// demo key, printed; verify with `chinaums notify verify` or `chinaums listen`).
+    #[arg(long, value_name = "KEY")]
+    pub notify_key: Option<Secret>,
 
     /// Print one line per request received (never secrets).
     #[arg(long)]
@@ -349,6 +355,9 @@ pub fn run(args: &ServeArgs) -> Result<(), CliError> {
     if let Some(key) = &args.app_key {
         builder = builder.app_key(key.expose());
     }
+    if let Some(key) = &args.notify_key {
+        builder = builder.notify_key(key.expose());
+    }
     let sandbox = builder.start().map_err(|e| start_error(&e, args.port))?;
     // Written and flushed at once, so a script reading stdout sees the URL while we wait.
     let mut out = std::io::stdout().lock();
@@ -394,12 +403,15 @@ fn banner(sandbox: &Sandbox) -> String {
          credentials it accepts (a local sandbox: these are not secrets):\n\
          \x20 appId:  {id}\n\
          \x20 appKey: {key}\n\
+         notification key it signs notifications with (to an order's notifyUrl):\n\
+         \x20 notifyKey: {notify_key}\n\
          \n\
          demo merchant: mid {DEMO_MID}, tid {DEMO_TID}, instMid {DEMO_INST_MID}\n\
          seeded orders:\n",
         url = redact_userinfo(&sandbox.base_url()),
         id = sandbox.app_id(),
         key = sandbox.app_key(),
+        notify_key = sandbox.notify_key().expose(),
     );
     for order in Order::demo_orders() {
         s.push_str(&format!(
@@ -413,11 +425,13 @@ fn banner(sandbox: &Sandbox) -> String {
         "\ntry, in another shell:\n\
          \x20 export CHINAUMS_ENV={url} CHINAUMS_APP_ID={id} CHINAUMS_APP_KEY={key}\n\
          \x20 export CHINAUMS_MID={DEMO_MID} CHINAUMS_TID={DEMO_TID} CHINAUMS_INST_MID={DEMO_INST_MID}\n\
+         \x20 export CHINAUMS_NOTIFY_KEY={notify_key}\n\
          \x20 chinaums query {DEMO_PAID_ORDER}\n\
          \n",
         url = redact_userinfo(&sandbox.base_url()),
         id = sandbox.app_id(),
         key = shell_word(sandbox.app_key()),
+        notify_key = shell_word(sandbox.notify_key().expose()),
     ));
     s.push_str(&endpoint_list());
     s.push_str("Ctrl-C to stop.\n");
@@ -455,41 +469,6 @@ fn shell_word(s: &str) -> String {
     }
 }
 
-/// A Ctrl-C listener, registered from the moment it is created.
-struct Interrupt {
-    runtime: tokio::runtime::Runtime,
-    #[cfg(unix)]
-    signal: tokio::signal::unix::Signal,
-    #[cfg(windows)]
-    signal: tokio::signal::windows::CtrlC,
-}
-
-impl Interrupt {
-    fn listen() -> Result<Interrupt, CliError> {
-        let cannot = |e: std::io::Error| {
-            CliError::new(Class::Other, format!("cannot listen for Ctrl-C: {e}"))
-        };
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_io()
-            .build()
-            .map_err(cannot)?;
-        let signal = {
-            let _context = runtime.enter();
-            #[cfg(unix)]
-            let signal = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt());
-            #[cfg(windows)]
-            let signal = tokio::signal::windows::ctrl_c();
-            signal.map_err(cannot)?
-        };
-        Ok(Interrupt { runtime, signal })
-    }
-
-    /// Blocks until Ctrl-C.
-    fn wait(&mut self) {
-        self.runtime.block_on(self.signal.recv());
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -519,6 +498,13 @@ mod tests {
         let b = banner(&sandbox);
         assert!(b.contains(&sandbox.base_url()), "{b}");
         assert!(b.contains(sandbox.app_key()), "{b}");
+        assert!(
+            b.contains(&format!(
+                "export CHINAUMS_NOTIFY_KEY={}\n",
+                chinaums_sandbox::DEMO_NOTIFY_KEY
+            )),
+            "{b}"
+        );
         for order in Order::demo_orders() {
             assert!(b.contains(&order.mer_order_id), "{b}");
         }
