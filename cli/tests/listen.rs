@@ -156,13 +156,19 @@ struct Listener {
 
 impl Listener {
     fn start(args: &[&str], key: Option<&str>) -> Listener {
+        let env: Vec<(String, String)> = key
+            .map(|key| ("CHINAUMS_NOTIFY_KEY".to_owned(), key.to_owned()))
+            .into_iter()
+            .collect();
+        Listener::start_with(args, &env)
+    }
+
+    fn start_with<S: AsRef<std::ffi::OsStr>>(args: &[S], env: &[(String, String)]) -> Listener {
         let mut command = Command::new(env!("CARGO_BIN_EXE_chinaums"));
         for var in common::VARS {
             command.env_remove(var);
         }
-        if let Some(key) = key {
-            command.env("CHINAUMS_NOTIFY_KEY", key);
-        }
+        command.envs(env.iter().map(|(k, v)| (k, v)));
         let mut child = command
             .arg("listen")
             .args(args)
@@ -680,4 +686,157 @@ fn a_failing_app_makes_the_sandbox_deliver_again() {
             .iter()
             .all(|a| a.notify_id == attempts[0].notify_id)
     );
+}
+
+const README: &str = include_str!("../README.md");
+const WALK_THROUGH: &str = "### Receive notifications locally: a walk-through\n";
+
+/// The `sh` blocks of the README's section under `heading`, each as its logical lines (`\`
+/// continuations joined, spaces made one).
+fn sh_blocks(heading: &str) -> Vec<Vec<String>> {
+    let start = README.find(heading).expect("the section in the README");
+    let section = &README[start + heading.len()..];
+    let section = &section[..section.find("\n#").unwrap_or(section.len())];
+    let mut blocks = Vec::new();
+    let mut rest = section;
+    while let Some(open) = rest.find("```sh\n") {
+        let body = &rest[open + 6..];
+        let close = body.find("```").expect("a closed block");
+        let joined = body[..close].replace("\\\n", " ");
+        blocks.push(
+            joined
+                .lines()
+                .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+                .filter(|l| !l.is_empty())
+                .collect(),
+        );
+        rest = &body[close + 3..];
+    }
+    blocks
+}
+
+/// A listener's line with its time and notifyId replaced by placeholders.
+fn shape(line: &str) -> String {
+    let rest = line.get(19..).unwrap_or_default();
+    let (head, tail) = rest.split_once("notifyId=").unwrap_or((rest, ""));
+    let tail = tail.split_once("  ").map_or("", |(_, t)| t);
+    format!("TIME{head}notifyId=ID  {tail}")
+}
+
+/// The README's walk-through, run as written (on free ports instead of 8080, 9000 and 3000, the
+/// app played by the recording app): the sandbox and the listener as child processes, the
+/// third block's commands in order, each exiting 0; then the listener's lines are the README's
+/// example lines (but for the time and notifyId), the app got both notifications, and the
+/// sandbox's record shows both acknowledged.
+#[cfg(unix)]
+#[test]
+fn the_readme_notification_walk_through_runs_as_written() {
+    let blocks = sh_blocks(WALK_THROUGH);
+    assert_eq!(blocks.len(), 3, "{blocks:?}");
+    assert_eq!(blocks[0], ["chinaums sandbox --port 8080"]);
+    let app = App::start(&[]);
+    let app_port = app
+        .url
+        .rsplit_once(':')
+        .unwrap()
+        .1
+        .trim_end_matches("/notify");
+    let (sandbox_port, listen_port) = (free_port().to_string(), free_port().to_string());
+    let local = |text: &str| {
+        text.replace("8080", &sandbox_port)
+            .replace("9000", &listen_port)
+            .replace("3000", app_port)
+    };
+    let sandbox = common::ChildSandbox::start(&["--port", &sandbox_port]);
+
+    let mut env: Vec<(String, String)> = Vec::new();
+    let mut listener = None;
+    for (i, block) in blocks[1..].iter().enumerate() {
+        for line in block {
+            if let Some(assignments) = line.strip_prefix("export ") {
+                for assignment in assignments.split_whitespace() {
+                    let (name, value) = assignment.split_once('=').expect("NAME=value");
+                    env.push((name.to_owned(), local(value)));
+                }
+                continue;
+            }
+            let args: Vec<String> = line
+                .strip_prefix("chinaums ")
+                .unwrap_or_else(|| panic!("not a chinaums command: {line}"))
+                .split_whitespace()
+                .map(local)
+                .collect();
+            if i == 0 {
+                assert_eq!(args[0], "listen", "{line}");
+                listener = Some(Listener::start_with(&args[1..], &env));
+                continue;
+            }
+            let out = chinaums()
+                .args(&args)
+                .envs(env.iter().map(|(k, v)| (k, v)))
+                .output()
+                .unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(0), "{line}\n{stderr}");
+            assert!(no_panic().eval(&stderr), "{stderr}");
+        }
+    }
+    let listener = listener.expect("the listener's block");
+    assert_eq!(
+        listener.url,
+        format!("http://127.0.0.1:{listen_port}/notify")
+    );
+
+    // The README's example lines under `chinaums listen`, shaped like the real ones.
+    let expected: Vec<String> = README
+        .lines()
+        .filter(|l| l.contains("  notifyId=") && l.contains("app: HTTP 200"))
+        .map(shape)
+        .collect();
+    assert_eq!(expected.len(), 2, "{expected:?}");
+    let heard: Vec<String> = (0..2).map(|_| shape(&listener.next_line())).collect();
+    assert_eq!(heard, expected);
+
+    let seen = app.wait_for(2);
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    let key = NotifyKey::new(DEMO_NOTIFY_KEY);
+    for request in &seen {
+        let n = notify::verify(&request.body, request.content_type.as_deref(), &key).unwrap();
+        assert_eq!(n.mer_order_id(), Some("3194NOTIFY0001"));
+    }
+
+    // The sandbox's record: both acknowledged, each at its first attempt.
+    let url = format!(
+        "{}/sandbox/notifications?merOrderId=3194NOTIFY0001",
+        sandbox.url
+    );
+    let mut record = serde_json::Value::Null;
+    for _ in 0..600 {
+        let text = ureq::get(&url)
+            .call()
+            .unwrap()
+            .body_mut()
+            .read_to_string()
+            .unwrap();
+        record = serde_json::from_str(&text).unwrap();
+        if record["count"] == 2 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let deliveries = record["deliveries"].as_array().expect("deliveries");
+    assert_eq!(deliveries.len(), 2, "{record}");
+    for d in deliveries {
+        assert_eq!(
+            (&d["attempt"], &d["answer"], &d["acknowledged"]),
+            (
+                &serde_json::Value::from(1),
+                &serde_json::Value::from("SUCCESS"),
+                &serde_json::Value::from(true)
+            ),
+            "{d}"
+        );
+    }
+    drop(listener);
+    assert_eq!(sandbox.interrupt().code(), Some(0));
 }

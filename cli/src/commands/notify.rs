@@ -294,7 +294,7 @@ pub fn state_text(notification: &Notification) -> String {
         Notification::Refund(n) => n.status.as_ref().map(ToString::to_string),
         Notification::Bill(n) => n.bill_status.as_ref().map(ToString::to_string),
         Notification::Unrecognized { .. } => {
-            return format!("{state} (unrecognized fields: see why)");
+            return format!("{state} (unrecognized fields)");
         }
         _ => None,
     };
@@ -547,7 +547,7 @@ mod tests {
         let first = text.lines().next().unwrap();
         assert!(
             first.starts_with("state:")
-                && first.ends_with("unknown: query again (unrecognized fields: see why)"),
+                && first.ends_with("unknown: query again (unrecognized fields)"),
             "{text}"
         );
         assert!(text.contains("family:      unrecognized\n"), "{text}");
@@ -623,12 +623,12 @@ mod tests {
             "Ru",
         ];
         let mut verified = 0;
-        let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut rng: u64 = 0x9E37_79B9_7F4A_7C15;
         let mut next = |n: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % n as u64) as usize
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            (rng % n as u64) as usize
         };
         for round in 0..3000 {
             let mut f = Fields::new();
