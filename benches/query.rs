@@ -1,12 +1,21 @@
 //! Benchmarks of the payment-result query, each beside the bare cost it cannot beat, so the
 //! SDK's overhead reads as a ratio:
 //! - build + validate + serialize + sign a query request, vs SHA-256 + HMAC-SHA256 + Base64 of
-//!   the same body bytes;
+//!   the same body bytes; with a fixed clock and nonce, and with the real clock and random
+//!   nonces (what production pays);
 //! - parse the documentation's example response into the typed reply, vs `serde_json::from_slice`
 //!   of the same bytes into a `serde_json::Value`.
+//!
+//! Before measuring, it prints how many allocations one `prepare` and one `parse` make.
 #![allow(missing_docs)]
 
+use std::alloc::System;
 use std::hint::black_box;
+
+use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
+
+#[global_allocator]
+static ALLOCATOR: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
 
 use base64::Engine as _;
 use chinaums::{Client, Credentials, Environment, FixedClock, FixedNonce};
@@ -37,9 +46,19 @@ fn sign(c: &mut Criterion) {
     let client = client();
     let query = query();
     let body = client.encode(&query).unwrap();
+    let real = Client::new(Credentials::new(APP_ID, APP_KEY), Environment::Test);
+    report_allocations("prepare (fixed clock and nonce)", || {
+        client.prepare(&query).unwrap();
+    });
+    report_allocations("prepare (real clock and nonce)", || {
+        real.prepare(&query).unwrap();
+    });
     let mut group = c.benchmark_group("sign_query");
     group.bench_function("sdk_prepare", |b| {
         b.iter(|| client.prepare(black_box(&query)).unwrap())
+    });
+    group.bench_function("sdk_prepare_real_clock_and_nonce", |b| {
+        b.iter(|| real.prepare(black_box(&query)).unwrap())
     });
     group.bench_function("bare_sha256_hmac_base64", |b| {
         b.iter(|| {
@@ -65,6 +84,12 @@ fn sign(c: &mut Criterion) {
 fn parse(c: &mut Criterion) {
     let client = client();
     let response = http::Response::new(DOCUMENTED_RESPONSE.as_bytes().to_vec());
+    report_allocations("parse", || {
+        client.parse::<PaymentQuery>(&response).unwrap();
+    });
+    report_allocations("serde_json::Value", || {
+        serde_json::from_slice::<serde_json::Value>(response.body()).unwrap();
+    });
     let mut group = c.benchmark_group("parse_documented_response");
     group.bench_function("sdk_parse", |b| {
         b.iter(|| client.parse::<PaymentQuery>(black_box(&response)).unwrap())
@@ -73,6 +98,18 @@ fn parse(c: &mut Criterion) {
         b.iter(|| serde_json::from_slice::<serde_json::Value>(black_box(response.body())).unwrap())
     });
     group.finish();
+}
+
+/// Prints the allocations `f` makes once warmed up (thread-local caches filled).
+fn report_allocations(what: &str, mut f: impl FnMut()) {
+    f();
+    let region = Region::new(ALLOCATOR);
+    f();
+    let stats = region.change();
+    println!(
+        "allocations per {what}: {} ({} reallocations, {} bytes)",
+        stats.allocations, stats.reallocations, stats.bytes_allocated
+    );
 }
 
 criterion_group!(benches, sign, parse);

@@ -14,8 +14,7 @@ use crate::clock::{Clock, NonceSource, RandomNonce, SystemClock, check_nonce};
 use crate::credentials::Credentials;
 use crate::environment::Environment;
 use crate::error::{ConfigErrorKind, Error, InvalidField};
-use crate::netpay::common::RequestEnvelope;
-use crate::operation::{Operation, Redirect, Reply};
+use crate::operation::{Operation, Redirect, Reply, encode_enveloped};
 use crate::response;
 use crate::types::ids::{MerOrderId, MsgSrcId, RefundOrderId};
 use crate::types::time::{auth_timestamp, format_datetime, request_timestamp};
@@ -30,6 +29,8 @@ struct Inner {
     tokens: TokenCache,
     /// The base URL parsed once: each request's URI is built from these parts and its path.
     base: Option<BaseParts>,
+    /// Whether the credentials can sign, checked once (they never change).
+    credentials_ok: Result<(), Error>,
 }
 
 /// The scheme, authority and path prefix of the base URL.
@@ -151,6 +152,7 @@ impl ClientBuilder {
     pub fn build(self) -> Client {
         Client {
             inner: Arc::new(Inner {
+                credentials_ok: self.credentials.check(),
                 credentials: self.credentials,
                 clock: self.clock,
                 nonce: self.nonce,
@@ -252,19 +254,11 @@ impl Client {
     /// `content`, then the operation's fields; the signature covers that JSON unencoded, and
     /// each query value is encoded once, as `java.net.URLEncoder` does.
     pub fn redirect_url<R: Redirect>(&self, op: &R) -> Result<http::Uri, Error> {
-        self.inner.credentials.check()?;
+        self.inner.credentials_ok.clone()?;
         op.validate()?;
         let request_timestamp = self.request_timestamp_of(op.request_timestamp())?;
-        let content = serde_json::to_string(&RequestEnvelope {
-            request_timestamp: &request_timestamp,
-            operation: op,
-        })
-        .map_err(|e| {
-            Error::config(
-                ConfigErrorKind::Request,
-                format!("cannot serialize the URL content: {e}"),
-            )
-        })?;
+        let content = String::from_utf8(encode_enveloped(op, &request_timestamp)?)
+            .map_err(|_| Error::config(ConfigErrorKind::Request, "the URL content is not UTF-8"))?;
         // The path must make a URL under the base; the query is built by the form-param module.
         self.uri(R::PATH)?;
         let credentials = &self.inner.credentials;
@@ -288,7 +282,7 @@ impl Client {
     /// The raw escape hatch: signs `body` (exact bytes, sent as they are) for `POST {base}{path}`
     /// with OPEN-BODY-SIG, whatever the client's scheme.
     pub fn sign_request(&self, path: &str, body: Vec<u8>) -> Result<http::Request<Vec<u8>>, Error> {
-        self.inner.credentials.check()?;
+        self.inner.credentials_ok.clone()?;
         let uri = self.uri(path)?;
         let timestamp = auth_timestamp(self.now());
         let nonce = self.nonce()?;
@@ -308,7 +302,7 @@ impl Client {
 
     /// The token request (`POST /v1/token/access`) at the clock's current time.
     pub(crate) fn token_request(&self) -> Result<http::Request<Vec<u8>>, Error> {
-        self.inner.credentials.check()?;
+        self.inner.credentials_ok.clone()?;
         let uri = self.uri(token::PATH)?;
         let timestamp = auth_timestamp(self.now());
         let nonce = self.nonce()?;

@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 use time::PrimitiveDateTime;
 
 use crate::error::{ConfigErrorKind, Error, ErrorClass, InvalidField};
-use crate::netpay::common::{FollowUp, RequestEnvelope};
+use crate::netpay::common::FollowUp;
 
 /// One platform API operation: where it goes, what it sends, what comes back.
 ///
@@ -42,16 +42,7 @@ pub trait Operation: Serialize {
     /// The body bytes to sign and send: the common envelope with `request_timestamp` first and
     /// this operation's fields flattened in. Override only to send a body of another shape.
     fn encode(&self, request_timestamp: &str) -> Result<Vec<u8>, Error> {
-        serde_json::to_vec(&RequestEnvelope {
-            request_timestamp,
-            operation: self,
-        })
-        .map_err(|e| {
-            Error::config(
-                ConfigErrorKind::Request,
-                format!("cannot serialize the request body: {e}"),
-            )
-        })
+        encode_enveloped(self, request_timestamp)
     }
 
     /// What to ask when this operation's outcome is unknown (a timeout after sending, an
@@ -73,6 +64,41 @@ pub trait Operation: Serialize {
         let _ = (err_code, status);
         None
     }
+}
+
+/// The common envelope around `op`'s fields: `{"requestTimestamp":"…",` then the operation's
+/// own JSON object spliced in after its `{`. The same bytes as serializing a struct with the
+/// operation flattened into it, without serde's flattening machinery (this runs on every call).
+pub(crate) fn encode_enveloped<O: Serialize + ?Sized>(
+    op: &O,
+    request_timestamp: &str,
+) -> Result<Vec<u8>, Error> {
+    let failed = |why: String| {
+        Error::config(
+            ConfigErrorKind::Request,
+            format!("cannot serialize the request body: {why}"),
+        )
+    };
+    let mut out = Vec::with_capacity(256);
+    out.extend_from_slice(b"{\"requestTimestamp\":");
+    serde_json::to_writer(&mut out, request_timestamp).map_err(|e| failed(e.to_string()))?;
+    let start = out.len();
+    serde_json::to_writer(&mut out, op).map_err(|e| failed(e.to_string()))?;
+    let no_fields = &out[start..] == b"{}" || &out[start..] == b"null";
+    match (out.get(start), out.last()) {
+        // `{}`, or a unit struct: no fields of its own.
+        _ if no_fields => {
+            out.truncate(start);
+            out.push(b'}');
+        }
+        (Some(b'{'), Some(b'}')) => out[start] = b',',
+        _ => {
+            return Err(failed(
+                "an operation must serialize as a JSON object".into(),
+            ));
+        }
+    }
+    Ok(out)
 }
 
 /// A payment the payer's browser opens: a GET URL signed with OPEN-FORM-PARAM (the H5 cashier
@@ -230,5 +256,77 @@ impl Reply for RawResponse {
             .into_iter()
             .filter_map(|k| self.0.get(k).and_then(Value::as_str))
             .find(|m| !m.is_empty())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Serialize)]
+    struct Flattened<'a, O: Serialize> {
+        #[serde(rename = "requestTimestamp")]
+        request_timestamp: &'a str,
+        #[serde(flatten)]
+        op: &'a O,
+    }
+
+    /// The splice gives exactly what serde's flattening gives, including for no fields, and
+    /// refuses what is not a JSON object.
+    #[test]
+    fn the_envelope_splice_is_serde_flattening() {
+        #[derive(Serialize)]
+        struct Empty {}
+        #[derive(Serialize)]
+        struct Unit;
+        #[derive(Serialize)]
+        struct Some {
+            a: u8,
+            #[serde(rename = "b\"q")]
+            b: &'static str,
+            c: Vec<u8>,
+        }
+        let ts = "2024-01-01 12:00:00";
+        let expect = |op: &dyn erased::Op| op.flattened(ts);
+        for (got, want) in [
+            (encode_enveloped(&Empty {}, ts).unwrap(), expect(&Empty {})),
+            (encode_enveloped(&Unit, ts).unwrap(), expect(&Unit)),
+            (
+                encode_enveloped(
+                    &Some {
+                        a: 1,
+                        b: "x\"}",
+                        c: vec![1, 2],
+                    },
+                    ts,
+                )
+                .unwrap(),
+                expect(&Some {
+                    a: 1,
+                    b: "x\"}",
+                    c: vec![1, 2],
+                }),
+            ),
+        ] {
+            assert_eq!(String::from_utf8(got).unwrap(), want);
+        }
+        assert!(encode_enveloped(&7u8, ts).is_err());
+        assert!(encode_enveloped(&vec![1u8], ts).is_err());
+    }
+
+    mod erased {
+        use super::*;
+        pub(super) trait Op {
+            fn flattened(&self, ts: &str) -> String;
+        }
+        impl<T: Serialize> Op for T {
+            fn flattened(&self, ts: &str) -> String {
+                serde_json::to_string(&Flattened {
+                    request_timestamp: ts,
+                    op: self,
+                })
+                .unwrap()
+            }
+        }
     }
 }

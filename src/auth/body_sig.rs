@@ -123,7 +123,7 @@ pub(crate) fn signed_request(
         nonce,
         &body,
     );
-    super::json_post(uri, Some(&header), body)
+    super::json_post(uri, Some(header), body)
 }
 
 /// Steps 1 to 5 at once, straight into the header: the same bytes as [`sign`]'s

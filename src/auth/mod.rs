@@ -58,7 +58,7 @@ pub enum AuthScheme {
 /// of the request hides it.
 pub(crate) fn json_post(
     uri: http::Uri,
-    authorization: Option<&str>,
+    authorization: Option<String>,
     body: Vec<u8>,
 ) -> Result<http::Request<Vec<u8>>, Error> {
     // Built in place rather than through `http::request::Builder`: the parts are already
@@ -66,12 +66,14 @@ pub(crate) fn json_post(
     let mut headers = http::HeaderMap::with_capacity(2);
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     if let Some(authorization) = authorization {
-        let mut value = HeaderValue::from_str(authorization).map_err(|_| {
-            Error::config(
-                ConfigErrorKind::Request,
-                "the Authorization header is not valid ASCII",
-            )
-        })?;
+        // The header's bytes become the value as they are (no copy).
+        let mut value =
+            HeaderValue::from_maybe_shared(bytes::Bytes::from(authorization)).map_err(|_| {
+                Error::config(
+                    ConfigErrorKind::Request,
+                    "the Authorization header is not valid ASCII",
+                )
+            })?;
         value.set_sensitive(true);
         headers.insert(AUTHORIZATION, value);
     }

@@ -176,7 +176,7 @@ pub(crate) fn authorized_request(
     token: &AccessToken,
     body: Vec<u8>,
 ) -> Result<http::Request<Vec<u8>>, crate::Error> {
-    super::json_post(uri, Some(&authorization_header(token.expose())), body)
+    super::json_post(uri, Some(authorization_header(token.expose())), body)
 }
 
 /// A successfully issued token: the value and how long it lives.

@@ -1,5 +1,4 @@
-//! What every netpay request and answer share: the request envelope (`requestTimestamp` first,
-//! then the operation's fields) and the answer envelope (`errCode`, `errMsg`/`errInfo`,
+//! What every netpay answer shares: the answer envelope (`errCode`, `errMsg`/`errInfo`,
 //! `responseTimestamp`), declared once.
 
 use serde::{Deserialize, Serialize};
@@ -9,16 +8,6 @@ use crate::types::fen::{self, Fen};
 use crate::types::ids::{MerOrderId, Merchant, RefundOrderId};
 use crate::types::status::TradeStatus;
 use crate::types::time::{PlatformTime, non_empty};
-
-/// The body of every netpay request: `requestTimestamp`, then the operation's own fields in
-/// their declared order. The exact bytes are what gets signed.
-#[derive(Serialize)]
-pub(crate) struct RequestEnvelope<'a, O: Serialize + ?Sized> {
-    #[serde(rename = "requestTimestamp")]
-    pub(crate) request_timestamp: &'a str,
-    #[serde(flatten)]
-    pub(crate) operation: &'a O,
-}
 
 /// The fields every netpay answer carries, flattened into each answer type.
 ///

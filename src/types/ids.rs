@@ -257,15 +257,19 @@ fn absolute_url(field: &'static str, value: &str) -> Result<(), InvalidField> {
 
 /// Printable ASCII without spaces, `"` or `,`, of `min..=max` bytes: a value that goes into an
 /// `Authorization` header's `Name="value"` pairs.
-fn header_token(
+pub(crate) fn header_token(
     field: &'static str,
     value: &str,
     min: usize,
     max: usize,
 ) -> Result<(), InvalidField> {
-    if let Some(bad) = value
-        .chars()
-        .find(|c| !c.is_ascii_graphic() || *c == '"' || *c == ',')
+    // Byte by byte (the rule is ASCII-only: any non-ASCII byte is refused); runs per signature.
+    let bad_at = value
+        .bytes()
+        .position(|b| !b.is_ascii_graphic() || b == b'"' || b == b',');
+    if let Some(bad) = bad_at
+        .and_then(|i| value.get(i..))
+        .and_then(|rest| rest.chars().next())
     {
         return Err(InvalidField::new(
             field,
