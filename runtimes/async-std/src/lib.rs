@@ -1,13 +1,14 @@
 //! # chinaums-async-std
 //!
 //! An async runtime adapter for the [`chinaums`] SDK that is not tied to one executor: it runs
-//! under async-std, under smol, and under any other executor (it needs no reactor of its own).
+//! under async-std, under smol, and under any other executor. It only moves bytes: signing,
+//! parsing and what an error means are the core's.
 //!
 //! **async-std is discontinued upstream** (its authors point to smol). This crate keeps its
-//! name for users of async-std, but it is built on executor-neutral pieces: each call is driven
-//! by [`chinaums_ureq::Client::run`] (blocking HTTP with ureq, rustls + ring, connection reuse,
-//! timeout, body cap, honest delivery reporting) on the thread pool of the [`blocking`] crate,
-//! the pool async-std and smol themselves use for blocking work.
+//! name for users of async-std, but it is built on executor-neutral pieces from the smol family
+//! that async-std itself runs on: hyper 1's HTTP/1.1 client over [`async-io`](async_io) sockets,
+//! TLS with futures-rustls (rustls, ring provider, Mozilla's roots), and async-io's timer. It
+//! spawns nothing and needs no tokio.
 //!
 //! ```no_run
 //! use chinaums_async_std::chinaums::{Merchant, PaymentQuery};
@@ -26,32 +27,88 @@
 //! # Ok::<(), chinaums::Error>(())
 //! ```
 //!
+//! ## What the adapter guarantees
+//! - **One deadline** per HTTP exchange ([`TransportConfig::with_timeout`], default 30 s)
+//!   covering connect, TLS, sending and reading the whole body.
+//! - **Bounded memory**: a response whose `Content-Length` exceeds
+//!   [`TransportConfig::with_max_response_bytes`] (default 1 MiB) fails before its body is read,
+//!   and a streamed body is cut at the cap; both give [`TransportErrorKind::BodyTooLarge`].
+//! - **Honest delivery**: a failure before the first request byte was handed to the connection
+//!   (DNS, TCP connect, TLS handshake, a deadline that struck while connecting) is
+//!   [`Delivery::NotSent`] (safe to retry); anything after is [`Delivery::MaybeSent`] (query the
+//!   order before retrying).
+//! - **No redirects**: a 3xx goes back to the core like any other response.
+//! - **Connection reuse**: clones of a [`Client`] share one keep-alive pool.
+//! - **TLS** is rustls with the ring provider passed explicitly (a process-wide default provider
+//!   is neither used nor installed), trusting Mozilla's roots plus any added with
+//!   [`TransportConfig::add_root_certificate_pem`].
+//!
+//! The settings come in one [`TransportConfig`], shared by every adapter:
+//! `Client::builder(core).with_transport(config)`.
+//!
 //! ## Costs and cancellation
-//! - Each call in flight occupies one thread of the `blocking` pool for the whole exchange
-//!   (the pool grows on demand, up to `BLOCKING_MAX_THREADS`, 500 by default). Calls are short
-//!   and bounded by the timeout (30 s by default), but very high concurrency costs threads.
-//! - Validation happens when [`Client::execute`] is called: an invalid request fails without
-//!   touching the pool. Nothing is sent until the returned future is first polled.
-//! - Dropping the future does **not** abort an exchange already under way on the pool: it runs
-//!   to its end and its result is discarded. The outcome of such a call is therefore unknown,
-//!   as with any cancelled payment call: query the order before retrying.
+//! - **No thread per call.** A call in flight is a future waiting on its socket or on its
+//!   deadline: hundreds of calls in flight cost hundreds of sockets, and no thread. The sockets
+//!   and timers are driven by async-io's reactor: by the thread blocked in `smol::block_on` or
+//!   async-std's executor, or else by async-io's own `async-io` thread, one per process. Opening
+//!   a connection to a host given by name (the platform's gateways) looks the name up with the
+//!   system resolver on the [`blocking`](https://docs.rs/blocking) pool for a moment, as every
+//!   async runtime does; connections are pooled, so that is once per connection, not per call.
+//! - **Validation is eager.** [`Client::execute`] validates and encodes the request when it is
+//!   called: an invalid request resolves at once. Nothing is sent until the returned future is
+//!   first polled.
+//! - **Dropping the future cancels the call.** Its connection is closed at once (HTTP/1.1 has
+//!   no way to abandon one exchange and keep the connection) and does not go back to the pool.
+//!   If the request had been written, the server may still act on it: the outcome is unknown,
+//!   as with any cancelled payment call, so query the order before retrying.
+//! - **The pool has no background task** (there is no executor to run one on). An idle
+//!   connection the server closed is found out when it is next taken, and a new one is opened;
+//!   if the server closed it just as the request went out, before a byte of it was written, the
+//!   request is sent once more on a new connection. At most 32 idle connections are kept per
+//!   host, each for at most 30 s (closed when the pool is next used for that host).
+//!
+//! [`TransportErrorKind::BodyTooLarge`]: chinaums::TransportErrorKind::BodyTooLarge
+//! [`Delivery::NotSent`]: chinaums::Delivery::NotSent
+//! [`Delivery::MaybeSent`]: chinaums::Delivery::MaybeSent
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-use std::future::Future;
+mod connect;
+mod pool;
+mod send;
 
-use chinaums::{Call, Error, Operation, Reply};
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+
+use chinaums::{Call, ConfigErrorKind, Error, Operation, Reply};
+use rustls::RootCertStore;
+use rustls::pki_types::CertificateDer;
 
 pub use chinaums;
 // The defaults and the adapter-neutral settings live in the core, the same for every adapter.
 pub use chinaums::{DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, MAX_TIMEOUT, TransportConfig};
 
-/// An async client: a [`chinaums_ureq::Client`] whose calls run on the `blocking` thread pool.
+use crate::pool::Pool;
+use crate::send::Transport;
+
+/// An async client: a [`chinaums::Client`] plus a pool of keep-alive connections.
 ///
 /// Cheap to clone; clones share the connection pool and the core's configuration.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Client {
-    inner: chinaums_ureq::Client,
+    core: chinaums::Client,
+    transport: Transport,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The core's `Debug` never shows the appKey.
+        f.debug_struct("Client")
+            .field("core", &self.core)
+            .field("transport", &self.transport.config)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Client {
@@ -82,35 +139,27 @@ impl Client {
     /// [`TransportConfig`].
     pub fn builder(core: chinaums::Client) -> ClientBuilder {
         ClientBuilder {
-            inner: chinaums_ureq::Client::builder(core),
+            core,
+            transport: TransportConfig::new(),
         }
     }
 
-    /// Wraps an already configured blocking client.
-    pub fn from_blocking(inner: chinaums_ureq::Client) -> Client {
-        Client { inner }
-    }
-
-    /// The core client.
+    /// The core client (credentials, environment, clock).
     pub fn core(&self) -> &chinaums::Client {
-        self.inner.core()
+        &self.core
     }
 
     /// The transport settings this client applies (timeout, response cap, extra roots).
     pub fn transport(&self) -> &TransportConfig {
-        self.inner.transport()
-    }
-
-    /// The blocking client underneath (for code that is not async).
-    pub fn blocking(&self) -> &chinaums_ureq::Client {
-        &self.inner
+        &self.transport.config
     }
 
     /// Validates `op` now, and returns a future that sends it and yields the decoded reply.
     ///
-    /// An invalid request makes the future resolve to the error at once, without using the
-    /// thread pool. The future borrows neither `self` nor `op`, and is `Send`, so it can be
-    /// spawned.
+    /// An invalid request makes the future resolve to the error at its first poll, without
+    /// touching the network. The future borrows neither `self` nor `op`, and is `Send`, so it
+    /// can be spawned on any executor. The loop (token fetches, waits bounded by the timeout,
+    /// one retry after an auth failure) is the core's.
     pub fn execute<O: Operation>(
         &self,
         op: &O,
@@ -118,132 +167,89 @@ impl Client {
     where
         O::Response: Send + 'static,
     {
-        let call = self.inner.core().call(op);
+        let call = self.core.call(op);
         let client = self.clone();
         async move { client.run(call?).await }
     }
 
-    /// Drives an already-built call to its end on the `blocking` thread pool.
+    /// Drives an already-built call to its end.
     pub fn run<R: Reply + Send + 'static>(
         &self,
         call: Call<R>,
     ) -> impl Future<Output = Result<R, Error>> + Send + 'static + use<R> {
-        let inner = self.inner.clone();
-        // `unblock` starts work as soon as it is called: keep it inside the future so that
-        // nothing happens until the future is polled.
-        async move { blocking::unblock(move || inner.run(call)).await }
+        let transport = self.transport.clone();
+        async move {
+            call.run(
+                transport.config.timeout(),
+                |request| transport.send(request),
+                |wait| async move {
+                    async_io::Timer::after(wait).await;
+                },
+            )
+            .await
+        }
     }
 }
 
-/// Builds a [`Client`]; the settings are one [`TransportConfig`], applied by
-/// [`chinaums_ureq::ClientBuilder`].
-#[derive(Debug)]
+/// Configures a [`Client`]; see [`Client::builder`].
 pub struct ClientBuilder {
-    inner: chinaums_ureq::ClientBuilder,
+    core: chinaums::Client,
+    transport: TransportConfig,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // `TransportConfig`'s `Debug` counts the extra roots instead of printing them.
+        f.debug_struct("ClientBuilder")
+            .field("core", &self.core)
+            .field("transport", &self.transport)
+            .finish()
+    }
 }
 
 impl ClientBuilder {
     /// Replaces all the transport settings (timeout, body cap, extra roots) with `config`, so
     /// one [`TransportConfig`] can configure every adapter alike.
-    pub fn with_transport(self, config: TransportConfig) -> Self {
-        ClientBuilder {
-            inner: self.inner.with_transport(config),
-        }
+    pub fn with_transport(mut self, config: TransportConfig) -> Self {
+        self.transport = config;
+        self
     }
 
     /// The client.
     ///
-    /// Fails with [`Error::Config`] as [`chinaums_ureq::ClientBuilder::build`] does: settings
-    /// that [`TransportConfig::validate`] refuses, or an extra root that cannot serve as a trust
-    /// anchor.
+    /// Fails with [`Error::Config`] if [`TransportConfig::validate`] refuses the settings
+    /// ([`ConfigErrorKind::Timeout`], [`ConfigErrorKind::ResponseCap`]) or an extra root cannot
+    /// serve as a trust anchor ([`ConfigErrorKind::Certificate`]).
     pub fn build(self) -> Result<Client, Error> {
+        self.transport.validate()?;
+        let mut roots = RootCertStore {
+            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+        };
+        for der in self.transport.extra_roots() {
+            roots.add(CertificateDer::from(der)).map_err(|e| {
+                Error::config(
+                    ConfigErrorKind::Certificate,
+                    format!("unusable root certificate: {e}"),
+                )
+            })?;
+        }
+        let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| Error::config(ConfigErrorKind::Tls, format!("cannot configure TLS: {e}")))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
         Ok(Client {
-            inner: self.inner.build()?,
+            core: self.core,
+            transport: Transport {
+                tls: futures_rustls::TlsConnector::from(Arc::new(tls)),
+                pool: Arc::new(Pool::default()),
+                config: self.transport,
+            },
         })
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use std::time::Duration;
-
-    use super::*;
-    use chinaums::{
-        ConfigErrorKind, Credentials, Environment, ErrorClass, Merchant, Mid, PaymentQuery,
-    };
-
-    fn core() -> chinaums::Client {
-        chinaums::Client::new(Credentials::new("app", "secret-app-key"), Environment::Test)
-    }
-
-    fn merchant() -> Merchant {
-        Merchant::new("898201612345678", "88880001", "YUEDANDEFAULT").unwrap()
-    }
-
-    fn assert_send_static<T: Send + 'static>(_: &T) {}
-
-    /// The kind of a configuration error, or a panic naming what came instead.
-    fn config_kind<T: std::fmt::Debug>(result: Result<T, Error>) -> ConfigErrorKind {
-        match result {
-            Err(Error::Config(e)) => e.kind,
-            other => panic!("expected Error::Config, got {other:?}"),
-        }
-    }
-
-    #[test]
-    fn futures_are_send_and_static() {
-        let client = Client::new(core()).unwrap();
-        let query = PaymentQuery::new(&merchant(), "3194X0001".parse().unwrap());
-        let future = client.execute(&query);
-        drop(query); // the future does not borrow the operation
-        assert_send_static(&future);
-    }
-
-    #[test]
-    fn invalid_requests_fail_without_the_pool() {
-        // A `mid` that breaks its rule cannot even make a query.
-        assert_eq!(Mid::new("short").unwrap_err().field, "mid");
-        // A field checked when the call is built (`targetOrderId`, at most 64 characters).
-        let client = Client::new(core()).unwrap();
-        let bad = PaymentQuery::new(&merchant(), "3194X0001".parse().unwrap())
-            .target_order_id("x".repeat(65));
-        // Ready at the very first poll: no pool task was involved.
-        let first = smol::block_on(smol::future::poll_once(client.execute(&bad)));
-        match first {
-            Some(Err(e)) => assert_eq!(e.class(), ErrorClass::Caller, "{e}"),
-            other => panic!("expected an immediate validation error, got {other:?}"),
-        }
-    }
-
-    #[test]
-    fn the_transport_config_reaches_the_blocking_client() {
-        let zero = TransportConfig::new().with_timeout(Duration::ZERO);
-        let e = Client::builder(core()).with_transport(zero).build();
-        assert_eq!(config_kind(e), ConfigErrorKind::Timeout);
-        let zero = TransportConfig::new().with_max_response_bytes(0);
-        let e = Client::builder(core()).with_transport(zero).build();
-        assert_eq!(config_kind(e), ConfigErrorKind::ResponseCap);
-        // Readable PEM that is no certificate: the blocking client's build refuses the root.
-        let unusable = TransportConfig::new()
-            .add_root_certificate_pem(
-                b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
-            )
-            .unwrap();
-        let e = Client::builder(core()).with_transport(unusable).build();
-        assert_eq!(config_kind(e), ConfigErrorKind::Certificate);
-        // `with_transport` replaces the whole config given before it, and the client reads it
-        // back from the blocking client.
-        let config = TransportConfig::new()
-            .with_timeout(Duration::from_millis(1500))
-            .with_max_response_bytes(2048);
-        let client = Client::builder(core())
-            .with_transport(TransportConfig::new().with_max_response_bytes(7))
-            .with_transport(config.clone())
-            .build()
-            .unwrap();
-        assert_eq!(client.transport(), &config);
-        assert_eq!(client.blocking().transport(), &config);
-        let shown = format!("{:?}", Client::new(core()).unwrap());
-        assert!(!shown.contains("secret-app-key"), "{shown}");
-    }
-}
+mod tests;
