@@ -64,8 +64,10 @@
 //! - **The pool has no background task** (there is no executor to run one on). An idle
 //!   connection the server closed is found out when it is next taken, and a new one is opened;
 //!   if the server closed it just as the request went out, before a byte of it was written, the
-//!   request is sent once more on a new connection. At most 32 idle connections are kept per
-//!   host, each for at most 30 s (closed when the pool is next used for that host).
+//!   request is sent once more on a new connection. A close that crosses a request already
+//!   (partly) written fails the call as [`Delivery::MaybeSent`], as with any HTTP client. At
+//!   most 32 idle connections are kept per host, each for at most 30 s (closed when the pool is
+//!   next used for that host).
 //!
 //! [`TransportErrorKind::BodyTooLarge`]: chinaums::TransportErrorKind::BodyTooLarge
 //! [`Delivery::NotSent`]: chinaums::Delivery::NotSent

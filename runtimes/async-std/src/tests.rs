@@ -169,17 +169,32 @@ fn a_connection_the_server_closes_is_not_reused() {
         assert_eq!(client.transport.pool.idle_count(), 0);
         assert!(client.execute(&query()).await.unwrap().is_paid());
         assert_eq!(sandbox.connection_count(), 2);
+        assert_eq!(client.transport.pool.idle_count(), 1);
+    });
+}
 
-        // A whole answer without `Connection: close`, after which the server closes the socket
-        // anyway: the connection is pooled, found closed when it is taken, and replaced.
-        sandbox.inject_fault(Fault::Raw(http_response("200 OK", "", PAID)));
+#[test]
+fn a_pooled_connection_closed_while_idle_is_replaced() {
+    smol::block_on(async {
+        let first = Sandbox::start_demo().unwrap();
+        let port = first.port();
+        let client = client(&first, |c| c);
         assert!(client.execute(&query()).await.unwrap().is_paid());
         assert_eq!(client.transport.pool.idle_count(), 1);
-        // Time for the server's FIN to arrive on loopback.
-        async_io::Timer::after(Duration::from_millis(200)).await;
+        // The server goes away, closing the pooled connection, and comes back on the same port.
+        first.shutdown();
+        let second = Sandbox::builder()
+            .seed_demo(true)
+            .port(port)
+            .start()
+            .unwrap();
+        // Time for the old connection's FIN to arrive on loopback.
+        async_io::Timer::after(Duration::from_millis(100)).await;
+        // The pooled connection is found closed when it is taken (nothing is written to it) and
+        // replaced by a new one.
         assert!(client.execute(&query()).await.unwrap().is_paid());
-        assert_eq!(sandbox.request_count(), 4);
-        assert_eq!(sandbox.connection_count(), 3);
+        assert_eq!(second.request_count(), 1);
+        assert_eq!(second.connection_count(), 1);
         assert_eq!(client.transport.pool.idle_count(), 1);
     });
 }
