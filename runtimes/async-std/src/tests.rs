@@ -12,7 +12,7 @@ use chinaums::{
     ConfigErrorKind, Credentials, Delivery, Environment, ErrorClass, Merchant, Mid, PaymentQuery,
     TransportError, TransportErrorKind,
 };
-use chinaums_sandbox::{DEMO_INST_MID, DEMO_MID, DEMO_PAID_ORDER, DEMO_TID, Fault, Sandbox};
+use chinaums_sandbox::{DEMO_INST_MID, DEMO_MID, DEMO_PAID_ORDER, DEMO_TID, Fault, Order, Sandbox};
 
 use super::*;
 
@@ -55,6 +55,15 @@ fn client(sandbox: &Sandbox, configure: impl FnOnce(TransportConfig) -> Transpor
         .with_transport(configure(TransportConfig::new()))
         .build()
         .unwrap()
+}
+
+/// `sandbox` with the demo orders (the `DEMO_*` constants) in its order book, as
+/// `Sandbox::start_demo` has them.
+fn with_demo_orders(sandbox: Sandbox) -> Sandbox {
+    for order in Order::demo_orders() {
+        sandbox.insert_order(order);
+    }
+    sandbox
 }
 
 /// A whole HTTP/1.1 response, for `Fault::Raw`.
@@ -183,11 +192,7 @@ fn a_pooled_connection_closed_while_idle_is_replaced() {
         assert_eq!(client.transport.pool.idle_count(), 1);
         // The server goes away, closing the pooled connection, and comes back on the same port.
         first.shutdown();
-        let second = Sandbox::builder()
-            .seed_demo(true)
-            .port(port)
-            .start()
-            .unwrap();
+        let second = with_demo_orders(Sandbox::builder().port(port).start().unwrap());
         // Time for the old connection's FIN to arrive on loopback.
         async_io::Timer::after(Duration::from_millis(100)).await;
         // The pooled connection is found closed when it is taken (nothing is written to it) and
@@ -385,11 +390,7 @@ fn a_failed_tls_handshake_was_not_sent() {
 #[test]
 fn https_with_an_extra_root_is_trusted_and_pooled() {
     on_both(|| async {
-        let sandbox = Sandbox::builder()
-            .seed_demo(true)
-            .tls(true)
-            .start()
-            .unwrap();
+        let sandbox = with_demo_orders(Sandbox::builder().tls(true).start().unwrap());
         let pem = sandbox.ca_cert_pem().unwrap();
         let client = client(&sandbox, |c| {
             c.add_root_certificate_pem(pem.as_bytes()).unwrap()

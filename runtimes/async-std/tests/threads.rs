@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use chinaums::{Delivery, Error, Merchant, PaymentQuery, TransportConfig};
 use chinaums_async_std::{Client, chinaums};
-use chinaums_sandbox::{DEMO_INST_MID, DEMO_MID, DEMO_PAID_ORDER, DEMO_TID, Fault, Sandbox};
+use chinaums_sandbox::{DEMO_INST_MID, DEMO_MID, DEMO_PAID_ORDER, DEMO_TID, Fault, Order, Sandbox};
 use futures_util::future::join_all;
 
 /// How many calls are in flight at once.
@@ -76,10 +76,12 @@ struct Seen {
 /// reactor start lazily is running), then puts `CALLS` calls in flight and counts the threads.
 async fn five_hundred_in_flight(rt: &str) -> Seen {
     let sandbox = Sandbox::builder()
-        .seed_demo(true)
         .max_connections(CALLS + 16)
         .start()
         .unwrap();
+    for order in Order::demo_orders() {
+        sandbox.insert_order(order);
+    }
     let core = chinaums::Client::new(sandbox.credentials(), sandbox.environment());
     let client = Client::builder(core)
         .with_transport(TransportConfig::new().with_timeout(Duration::from_secs(120)))
