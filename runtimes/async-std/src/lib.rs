@@ -42,6 +42,8 @@
 //! - **TLS** is rustls with the ring provider passed explicitly (a process-wide default provider
 //!   is neither used nor installed), trusting Mozilla's roots plus any added with
 //!   [`TransportConfig::add_root_certificate_pem`].
+//! - **No proxy**: connections go straight to the gateway; proxy variables (`HTTPS_PROXY` and
+//!   the like) are not read.
 //!
 //! The settings come in one [`TransportConfig`], shared by every adapter:
 //! `Client::builder(core).with_transport(config)`.
