@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 
 use crate::auth::form_param;
 use crate::auth::token::{self, AccessToken};
-use crate::auth::token_cache::{TokenCache, TokenStore};
+use crate::auth::token_cache::TokenCache;
 use crate::auth::{AuthScheme, body_sig};
 use crate::call::Call;
 use crate::clock::{Clock, NonceSource, RandomNonce, SystemClock, check_nonce};
@@ -27,6 +27,8 @@ struct Inner {
     nonce: Arc<dyn NonceSource>,
     auth: AuthScheme,
     tokens: TokenCache,
+    token_lease_ttl: Duration,
+    token_poll_interval: Duration,
     /// The base URL parsed once: each request's URI is built from these parts and its path.
     base: Option<BaseParts>,
     /// Whether the credentials can sign, checked once (they never change).
@@ -56,6 +58,15 @@ impl BaseParts {
 
 /// How long before `expiresIn` a cached access token is refreshed by default.
 pub const DEFAULT_TOKEN_REFRESH_MARGIN: Duration = Duration::from_secs(300);
+
+/// How long a process may hold a shared store's lease to fetch a token, by default: long
+/// enough for one token request, short enough that a process dying with the lease delays the
+/// others' calls by at most this long.
+pub const DEFAULT_TOKEN_LEASE_TTL: Duration = Duration::from_secs(10);
+
+/// How often, by default, a process waiting for another process's token fetch looks in the
+/// shared store again.
+pub const DEFAULT_TOKEN_POLL_INTERVAL: Duration = Duration::from_millis(50);
 
 /// The sans-IO client. Cheap to clone; clones share configuration.
 ///
@@ -97,7 +108,8 @@ pub struct ClientBuilder {
     nonce: Arc<dyn NonceSource>,
     auth: AuthScheme,
     token_margin: Duration,
-    token_store: Option<Arc<dyn TokenStore>>,
+    token_lease_ttl: Duration,
+    token_poll_interval: Duration,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -141,10 +153,23 @@ impl ClientBuilder {
         self
     }
 
-    /// With OPEN-ACCESS-TOKEN: share tokens across processes through `store`
-    /// (default: in memory, shared by the clones of this client only).
-    pub fn token_store(mut self, store: impl TokenStore) -> Self {
-        self.token_store = Some(Arc::new(store));
+    /// With a shared token store: how long a process may hold the store's lease to fetch a
+    /// token (default [`DEFAULT_TOKEN_LEASE_TTL`], 10 s). If it dies holding the lease, the
+    /// other processes fetch after this long; if its fetch takes longer, another process may
+    /// fetch as well. A zero is raised to one millisecond.
+    ///
+    /// The store itself is given to the adapter (`chinaums_tokio::ClientBuilder::token_store`,
+    /// say); the calls then share tokens through it.
+    pub fn token_lease_ttl(mut self, ttl: Duration) -> Self {
+        self.token_lease_ttl = ttl.max(Duration::from_millis(1));
+        self
+    }
+
+    /// With a shared token store: how often a process waiting for another process's fetch
+    /// looks in the store again (default [`DEFAULT_TOKEN_POLL_INTERVAL`], 50 ms). A zero is
+    /// raised to one millisecond.
+    pub fn token_poll_interval(mut self, interval: Duration) -> Self {
+        self.token_poll_interval = interval.max(Duration::from_millis(1));
         self
     }
 
@@ -157,7 +182,9 @@ impl ClientBuilder {
                 clock: self.clock,
                 nonce: self.nonce,
                 auth: self.auth,
-                tokens: TokenCache::new(self.token_margin, self.token_store),
+                tokens: TokenCache::new(self.token_margin),
+                token_lease_ttl: self.token_lease_ttl,
+                token_poll_interval: self.token_poll_interval,
                 base: BaseParts::of(self.environment.base_url()),
                 environment: self.environment,
             }),
@@ -180,7 +207,8 @@ impl Client {
             nonce: Arc::new(RandomNonce),
             auth: AuthScheme::BodySig,
             token_margin: DEFAULT_TOKEN_REFRESH_MARGIN,
-            token_store: None,
+            token_lease_ttl: DEFAULT_TOKEN_LEASE_TTL,
+            token_poll_interval: DEFAULT_TOKEN_POLL_INTERVAL,
         }
     }
 
@@ -356,8 +384,28 @@ impl Client {
         self.inner.tokens.fetches_started()
     }
 
+    /// How many times a shared token store failed this client's calls (each time the call
+    /// went on with the process's own cache), for tests of the degraded path.
+    #[doc(hidden)]
+    pub fn token_store_failures(&self) -> u64 {
+        self.inner.tokens.store_failures()
+    }
+
     pub(crate) fn tokens(&self) -> &TokenCache {
         &self.inner.tokens
+    }
+
+    pub(crate) fn token_lease_ttl(&self) -> Duration {
+        self.inner.token_lease_ttl
+    }
+
+    pub(crate) fn token_poll_interval(&self) -> Duration {
+        self.inner.token_poll_interval
+    }
+
+    /// A fresh nonce from the injected source (also a shared lease's owner).
+    pub(crate) fn fresh_nonce(&self) -> Result<String, Error> {
+        self.nonce()
     }
 
     fn nonce(&self) -> Result<String, Error> {

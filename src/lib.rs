@@ -50,9 +50,16 @@ mod types;
 // One path per item: everything a user touches is re-exported here.
 pub use auth::AuthScheme;
 pub use auth::token::AccessToken;
-pub use auth::token_cache::{MAX_TOKEN_LIFETIME, StoredToken, TokenStore};
+pub use auth::token_cache::MAX_TOKEN_LIFETIME;
+pub use auth::token_store::{
+    AsyncTokenStore, Lease, MemoryTokenStore, StoreAnswer, StoreError, StoreFuture, StoreOp,
+    StoredToken, TokenStore,
+};
 pub use call::{Call, Step, Wait};
-pub use client::{Client, ClientBuilder, DEFAULT_TOKEN_REFRESH_MARGIN};
+pub use client::{
+    Client, ClientBuilder, DEFAULT_TOKEN_LEASE_TTL, DEFAULT_TOKEN_POLL_INTERVAL,
+    DEFAULT_TOKEN_REFRESH_MARGIN,
+};
 pub use clock::{Clock, FixedClock, FixedNonce, NonceSource, RandomNonce, SystemClock};
 pub use credentials::{APP_ID_VAR, APP_KEY_VAR, Credentials};
 pub use environment::{BaseUrl, ENV_VAR, Environment, PRODUCTION_URL, TEST_URL, redact_userinfo};

@@ -2,15 +2,13 @@
 
 mod support;
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::Arc;
 use std::time::Duration;
 
 use chinaums::test_response as response;
 use chinaums::{
     AuthScheme, Call, Client, Credentials, Environment, Error, ErrorClass, FixedClock, FixedNonce,
-    Step, StoredToken, TokenStore,
+    Step,
 };
 use chinaums::{Merchant, PaymentQuery, PaymentQueryResponse};
 use http::StatusCode;
@@ -94,7 +92,9 @@ fn drive(
                 };
                 call.receive(Ok(reply))
             }
-            Step::Wait(_) => panic!("a single call never waits"),
+            other @ (Step::Wait(_) | Step::Store(_) | Step::Pause(_)) => {
+                panic!("a single call without a store only sends: {other:?}")
+            }
             Step::Done(result) => return (result, sent),
         };
     }
@@ -264,7 +264,7 @@ fn concurrent_calls_share_one_token_fetch() {
                 assert!(fetcher.replace(i).is_none(), "only one call fetches");
             }
             Step::Wait(wait) => waits.push((i, wait)),
-            Step::Done(r) => panic!("{r:?}"),
+            other => panic!("{other:?}"),
         }
     }
     assert_eq!(waits.len(), 99);
@@ -401,97 +401,6 @@ fn a_huge_expires_in_is_capped_at_a_day() {
             "{expires_in}"
         );
     }
-}
-
-/// A store whose `save` panics reaches the one call that invoked it; the waiting call gets the
-/// token and a later call proceeds.
-#[test]
-fn a_panicking_token_store_save_strands_nobody() {
-    struct PanicsOnSave;
-    impl TokenStore for PanicsOnSave {
-        fn load(&self, _: &str) -> Option<StoredToken> {
-            None
-        }
-        fn save(&self, _: &str, _: &StoredToken) {
-            panic!("the store is down");
-        }
-    }
-    let client = Client::builder(Credentials::new(APP_ID, APP_KEY), Environment::Test)
-        .clock(FixedClock::from_unix(NOON_2024_UNIX))
-        .nonce_source(FixedNonce::new(NONCE))
-        .auth(AuthScheme::AccessToken)
-        .token_store(PanicsOnSave)
-        .build();
-    waiter_is_woken_when(&client, |fetcher| {
-        let panicked = catch_unwind(AssertUnwindSafe(|| {
-            let _ = fetcher.receive(Ok(token_reply("t1", 3600)));
-        }));
-        assert!(panicked.is_err(), "the store's panic reaches its caller");
-    });
-    let (result, sent) = drive(&client, vec![], vec![paid()]);
-    assert!(result.unwrap().is_paid());
-    assert_eq!(
-        sent,
-        ["/v1/netpay/query"],
-        "the token was cached before the save"
-    );
-}
-
-/// A store whose `load` panics while another call waits: the waiter is woken and fetches.
-#[test]
-fn a_panicking_token_store_load_strands_nobody() {
-    struct Gate {
-        entered: Mutex<mpsc::Sender<()>>,
-        release: Mutex<mpsc::Receiver<()>>,
-        panicked: AtomicBool,
-    }
-    impl TokenStore for Gate {
-        fn load(&self, _: &str) -> Option<StoredToken> {
-            if self.panicked.swap(true, Ordering::SeqCst) {
-                return None; // only the first load fails
-            }
-            self.entered.lock().unwrap().send(()).unwrap();
-            let _ = self.release.lock().unwrap().recv_timeout(WAKE_BOUND);
-            panic!("the store is down");
-        }
-        fn save(&self, _: &str, _: &StoredToken) {}
-    }
-    let (entered_tx, entered) = mpsc::channel();
-    let (release, release_rx) = mpsc::channel();
-    let gate = Gate {
-        entered: Mutex::new(entered_tx),
-        release: Mutex::new(release_rx),
-        panicked: AtomicBool::new(false),
-    };
-    let client = Client::builder(Credentials::new(APP_ID, APP_KEY), Environment::Test)
-        .clock(FixedClock::from_unix(NOON_2024_UNIX))
-        .nonce_source(FixedNonce::new(NONCE))
-        .auth(AuthScheme::AccessToken)
-        .token_store(gate)
-        .build();
-    let first = {
-        let client = client.clone();
-        std::thread::spawn(move || {
-            let mut call = client.call(&query()).unwrap();
-            let _ = call.start(); // panics inside the store's load
-        })
-    };
-    entered
-        .recv_timeout(WAKE_BOUND)
-        .expect("the first call reached the store");
-    // The first call holds the fetch lease while it is in `load`: this one waits.
-    let mut waiter = client.call(&query()).unwrap();
-    let Step::Wait(wait) = waiter.start() else {
-        panic!("expected to wait for the first call")
-    };
-    release.send(()).unwrap();
-    assert!(first.join().is_err(), "the first call panicked");
-    assert!(
-        wait.wait_timeout(WAKE_BOUND),
-        "the waiting call was stranded"
-    );
-    let request = expect_send(waiter.resume());
-    assert_eq!(request.uri().path(), "/v1/token/access");
 }
 
 /// A wait the adapter gives up on ends as retryable, saying what it waited for; the stuck

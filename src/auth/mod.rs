@@ -9,6 +9,7 @@ pub mod body_sig;
 pub mod form_param;
 pub mod token;
 pub mod token_cache;
+pub mod token_store;
 
 /// How a client authenticates business calls.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]

@@ -2,7 +2,8 @@
 //! refresh a margin before expiry, generations so that a stale result never wins.
 //!
 //! No I/O: the cache only decides. A call that must fetch gets the job; calls that arrive while
-//! a fetch is in flight get a runtime-neutral listener and re-decide when it fires.
+//! a fetch is in flight get a runtime-neutral listener and re-decide when it fires. Sharing
+//! across processes (a store) is the fetching call's business, outside this lock.
 
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -11,67 +12,8 @@ use std::time::{Duration, SystemTime};
 use event_listener::{Event, EventListener};
 
 use crate::auth::token::AccessToken;
+use crate::auth::token_store::StoredToken;
 use crate::error::Error;
-
-/// A token as shared across processes through a [`TokenStore`].
-#[derive(Clone, PartialEq, Eq)]
-pub struct StoredToken {
-    /// The token.
-    pub access_token: AccessToken,
-    /// When it stops being valid.
-    pub expires_at: SystemTime,
-}
-
-impl fmt::Debug for StoredToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("StoredToken")
-            .field("access_token", &self.access_token)
-            .field("expires_at", &self.expires_at)
-            .finish()
-    }
-}
-
-/// An optional hook to share tokens across processes (e.g. over Redis), so that a fleet stays
-/// under the platform's limit of 10 valid tokens per appId.
-///
-/// ```
-/// use std::collections::HashMap;
-/// use std::sync::Mutex;
-/// use chinaums::{AuthScheme, Client, Credentials, Environment, StoredToken, TokenStore};
-///
-/// /// A store shared by every client of this process (a real one would talk to Redis).
-/// #[derive(Default)]
-/// struct Shared(Mutex<HashMap<String, StoredToken>>);
-///
-/// impl TokenStore for Shared {
-///     fn load(&self, app_id: &str) -> Option<StoredToken> {
-///         self.0.lock().ok()?.get(app_id).cloned()
-///     }
-///     fn save(&self, app_id: &str, token: &StoredToken) {
-///         if let Ok(mut tokens) = self.0.lock() {
-///             tokens.insert(app_id.to_owned(), token.clone());
-///         }
-///     }
-/// }
-///
-/// let client = Client::builder(Credentials::new("my-app-id", "my-app-key"), Environment::Test)
-///     .auth(AuthScheme::AccessToken)
-///     .token_store(Shared::default())
-///     .build();
-/// assert_eq!(client.auth_scheme(), AuthScheme::AccessToken);
-/// ```
-///
-/// Called only when the in-memory token is missing or due for refresh (about once an hour),
-/// never while the cache is locked: `load` before a fetch, `save` after the waiting calls have
-/// been given the new token. Keep implementations quick and let them fail quietly (`None`
-/// from `load` just means "fetch a new one"). A panic in either reaches only the call that
-/// invoked it; the other calls of the client carry on.
-pub trait TokenStore: Send + Sync + 'static {
-    /// The stored token for `app_id`, if any.
-    fn load(&self, app_id: &str) -> Option<StoredToken>;
-    /// Stores a freshly issued token for `app_id`.
-    fn save(&self, app_id: &str, token: &StoredToken);
-}
 
 /// The longest lifetime a token is trusted for, whatever `expiresIn` says (24 hours). The
 /// platform issues tokens for about an hour; a larger figure from the network is an error or an
@@ -148,6 +90,7 @@ struct State {
     fetching: Option<u64>,
     last_failure: Option<(u64, Error)>,
     fetches_started: u64,
+    store_failures: u64,
 }
 
 /// The shared token cache of one client (and all its clones).
@@ -155,7 +98,6 @@ struct State {
 pub(crate) struct TokenCache {
     inner: Arc<(Mutex<State>, Event)>,
     margin: Duration,
-    store: Option<Arc<dyn TokenStore>>,
 }
 
 impl fmt::Debug for TokenCache {
@@ -167,11 +109,10 @@ impl fmt::Debug for TokenCache {
 }
 
 impl TokenCache {
-    pub(crate) fn new(margin: Duration, store: Option<Arc<dyn TokenStore>>) -> Self {
+    pub(crate) fn new(margin: Duration) -> Self {
         TokenCache {
             inner: Arc::default(),
             margin,
-            store,
         }
     }
 
@@ -191,16 +132,17 @@ impl TokenCache {
         expires_at.checked_sub(margin).unwrap_or(since)
     }
 
-    /// Installs `token`, valid since `since`, as a new generation.
-    fn install(
-        &self,
-        state: &mut State,
-        token: StoredToken,
-        since: SystemTime,
-    ) -> (AccessToken, u64) {
+    /// Whether a token (from a shared store, say) is still good to use at `now`, by the same
+    /// rule as the cached one: not yet due for refresh.
+    pub(crate) fn is_fresh(&self, token: &StoredToken, now: SystemTime) -> bool {
+        now < self.refresh_at(token.expires_at, token.issued_at)
+    }
+
+    /// Installs `token` as a new generation.
+    fn install(&self, state: &mut State, token: StoredToken) -> (AccessToken, u64) {
         state.generation += 1;
         let access_token = token.access_token.clone();
-        let refresh_at = self.refresh_at(token.expires_at, since);
+        let refresh_at = self.refresh_at(token.expires_at, token.issued_at);
         state.current = Some(Current {
             token,
             generation: state.generation,
@@ -219,73 +161,57 @@ impl TokenCache {
     }
 
     /// Decides how a call gets authorization at `now`.
-    pub(crate) fn decide(&self, app_id: &str, now: SystemTime) -> Decision {
-        let lease = {
-            let mut state = self.lock();
-            if let Some((token, generation)) = Self::fresh_current(&state, now) {
-                return Decision::Use(token, generation);
-            }
-            if let Some(attempt) = state.fetching {
-                // Registered under the lock: a release after this point wakes it.
-                let listener = self.inner.1.listen();
-                return Decision::Wait { attempt, listener };
-            }
-            state.next_attempt += 1;
-            let attempt = state.next_attempt;
-            state.fetching = Some(attempt);
-            FetchLease {
-                cache: self.clone(),
-                attempt,
-                replaces: state.generation,
-                asked_at: now,
-            }
-        };
-        // The store is asked outside the lock, holding the lease: the other calls wait for
-        // this one, and a panic in `load` drops the lease and wakes them.
-        if let Some(stored) = self.store.as_ref().and_then(|s| s.load(app_id)) {
-            // Its issue time is unknown: count its lifetime from now.
-            if now < self.refresh_at(stored.expires_at, now) {
-                let (token, generation) = self.install(&mut self.lock(), stored, now);
-                return Decision::Use(token, generation);
-            }
+    pub(crate) fn decide(&self, now: SystemTime) -> Decision {
+        let mut state = self.lock();
+        if let Some((token, generation)) = Self::fresh_current(&state, now) {
+            return Decision::Use(token, generation);
         }
-        self.lock().fetches_started += 1;
-        Decision::Fetch(lease)
+        if let Some(attempt) = state.fetching {
+            // Registered under the lock: a release after this point wakes it.
+            let listener = self.inner.1.listen();
+            return Decision::Wait { attempt, listener };
+        }
+        state.next_attempt += 1;
+        let attempt = state.next_attempt;
+        state.fetching = Some(attempt);
+        Decision::Fetch(FetchLease {
+            cache: self.clone(),
+            attempt,
+            replaces: state.generation,
+            asked_at: now,
+        })
     }
 
-    /// Records the result of the fetch `lease` was for, wakes every waiting call, then saves a
-    /// new token to the store. Returns the token the fetching call should use: the new one, or
-    /// a newer one if this result is stale.
+    /// Counts a token request about to be sent (for the single-flight tests).
+    pub(crate) fn count_fetch(&self) {
+        self.lock().fetches_started += 1;
+    }
+
+    /// Records the result of the fetch `lease` was for (a token fetched, or found in a shared
+    /// store) and wakes every waiting call. Returns the token the fetching call should use: the
+    /// new one, or a newer one if this result is stale.
     pub(crate) fn complete(
         &self,
-        app_id: &str,
         lease: FetchLease,
         result: Result<StoredToken, Error>,
     ) -> Result<(AccessToken, u64), Error> {
-        let (outcome, to_save) = {
+        let outcome = {
             let mut state = self.lock();
             match result {
                 Ok(token) => match &state.current {
                     // Someone installed a newer token while this fetch was under way: keep it.
-                    Some(newer) if state.generation > lease.replaces => (
-                        Ok((newer.token.access_token.clone(), newer.generation)),
-                        None,
-                    ),
-                    _ => {
-                        let saved = self.store.is_some().then(|| token.clone());
-                        (Ok(self.install(&mut state, token, lease.asked_at)), saved)
+                    Some(newer) if state.generation > lease.replaces => {
+                        Ok((newer.token.access_token.clone(), newer.generation))
                     }
+                    _ => Ok(self.install(&mut state, token)),
                 },
                 Err(error) => {
                     state.last_failure = Some((lease.attempt, error.clone()));
-                    (Err(error), None)
+                    Err(error)
                 }
             }
         };
         drop(lease);
-        if let (Some(store), Some(token)) = (&self.store, to_save) {
-            store.save(app_id, &token);
-        }
         outcome
     }
 
@@ -310,6 +236,16 @@ impl TokenCache {
         Self::fresh_current(&self.lock(), now).map(|(token, _)| token)
     }
 
+    /// Counts a shared store's failure (the call went on without the store).
+    pub(crate) fn count_store_failure(&self) {
+        self.lock().store_failures += 1;
+    }
+
+    /// How many times a shared store failed.
+    pub(crate) fn store_failures(&self) -> u64 {
+        self.lock().store_failures
+    }
+
     /// How many token fetches this cache has started.
     pub(crate) fn fetches_started(&self) -> u64 {
         self.lock().fetches_started
@@ -330,17 +266,21 @@ mod tests {
     fn token(value: &str, expires: u64) -> StoredToken {
         StoredToken {
             access_token: AccessToken::new(value),
+            issued_at: at(0),
             expires_at: at(expires),
         }
     }
 
     fn cache() -> TokenCache {
-        TokenCache::new(Duration::from_secs(300), None)
+        TokenCache::new(Duration::from_secs(300))
     }
 
     fn fetch(cache: &TokenCache, now: u64) -> FetchLease {
-        match cache.decide("app", at(now)) {
-            Decision::Fetch(lease) => lease,
+        match cache.decide(at(now)) {
+            Decision::Fetch(lease) => {
+                cache.count_fetch();
+                lease
+            }
             _ => panic!("expected a fetch"),
         }
     }
@@ -362,10 +302,10 @@ mod tests {
         let cache = cache(); // margin: 5 minutes
         let lease = fetch(&cache, 0);
         cache
-            .complete("app", lease, Ok(token("short", 60)))
+            .complete(lease, Ok(token("short", 60)))
             .unwrap();
         assert!(
-            matches!(cache.decide("app", at(29)), Decision::Use(t, 1) if t.expose() == "short")
+            matches!(cache.decide(at(29)), Decision::Use(t, 1) if t.expose() == "short")
         );
         let _lease = fetch(&cache, 30);
         assert_eq!(cache.fetches_started(), 2);
@@ -375,10 +315,10 @@ mod tests {
     fn fresh_token_is_reused_until_the_margin() {
         let cache = cache();
         let lease = fetch(&cache, 0);
-        let (tok, generation) = cache.complete("app", lease, Ok(token("t1", 3600))).unwrap();
+        let (tok, generation) = cache.complete(lease, Ok(token("t1", 3600))).unwrap();
         assert_eq!((tok.expose(), generation), ("t1", 1));
         // Fresh: used as is, no fetch.
-        assert!(matches!(cache.decide("app", at(3299)), Decision::Use(t, 1) if t.expose() == "t1"));
+        assert!(matches!(cache.decide(at(3299)), Decision::Use(t, 1) if t.expose() == "t1"));
         // Within the 5-minute margin: refresh.
         let lease = fetch(&cache, 3300);
         assert_eq!(lease.replaces, 1);
@@ -389,7 +329,7 @@ mod tests {
     fn expired_token_is_fetched_again() {
         let cache = cache();
         let lease = fetch(&cache, 0);
-        cache.complete("app", lease, Ok(token("t1", 3600))).unwrap();
+        cache.complete(lease, Ok(token("t1", 3600))).unwrap();
         let _lease = fetch(&cache, 7200);
         assert!(cache.peek(at(7200)).is_none());
     }
@@ -400,7 +340,7 @@ mod tests {
         let lease = fetch(&cache, 0);
         let attempt = lease.attempt;
         let waiters: Vec<_> = (0..99)
-            .map(|_| match cache.decide("app", at(0)) {
+            .map(|_| match cache.decide(at(0)) {
                 Decision::Wait {
                     attempt: a,
                     listener,
@@ -411,7 +351,7 @@ mod tests {
                 _ => panic!("expected to wait"),
             })
             .collect();
-        cache.complete("app", lease, Ok(token("t1", 3600))).unwrap();
+        cache.complete(lease, Ok(token("t1", 3600))).unwrap();
         for listener in waiters {
             use event_listener::Listener as _;
             assert!(
@@ -419,7 +359,7 @@ mod tests {
                 "woken"
             );
         }
-        assert!(matches!(cache.decide("app", at(1)), Decision::Use(..)));
+        assert!(matches!(cache.decide(at(1)), Decision::Use(..)));
         assert_eq!(cache.fetches_started(), 1);
     }
 
@@ -428,7 +368,7 @@ mod tests {
         use event_listener::Listener as _;
         let cache = cache();
         let lease = fetch(&cache, 0);
-        let Decision::Wait { listener, .. } = cache.decide("app", at(0)) else {
+        let Decision::Wait { listener, .. } = cache.decide(at(0)) else {
             panic!("a second caller must wait while the lease is held")
         };
         // The fetching call vanishes (dropped, or panicked while completing).
@@ -446,23 +386,23 @@ mod tests {
         // A newer token arrives by another path (the store, here by hand) during the fetch.
         install_newer(&cache, token("new", 3600));
         let (tok, generation) = cache
-            .complete("app", old, Ok(token("stale", 3000)))
+            .complete(old, Ok(token("stale", 3000)))
             .unwrap();
         assert_eq!((tok.expose(), generation), ("new", 1));
         assert_eq!(cache.peek(at(2)).unwrap().expose(), "new");
     }
 
     fn install_newer(cache: &TokenCache, stored: StoredToken) {
-        cache.install(&mut cache.lock(), stored, at(0));
+        cache.install(&mut cache.lock(), stored);
     }
 
     #[test]
     fn invalidation_only_drops_the_rejected_generation() {
         let cache = cache();
         let lease = fetch(&cache, 0);
-        cache.complete("app", lease, Ok(token("t1", 3600))).unwrap();
+        cache.complete(lease, Ok(token("t1", 3600))).unwrap();
         let lease = fetch(&cache, 3400);
-        cache.complete("app", lease, Ok(token("t2", 7000))).unwrap();
+        cache.complete(lease, Ok(token("t2", 7000))).unwrap();
         cache.invalidate(1); // a late rejection of t1
         assert_eq!(cache.peek(at(3400)).unwrap().expose(), "t2");
         cache.invalidate(2);
@@ -475,7 +415,7 @@ mod tests {
         let lease = fetch(&cache, 0);
         let Decision::Wait {
             attempt: waited, ..
-        } = cache.decide("app", at(0))
+        } = cache.decide(at(0))
         else {
             panic!()
         };
@@ -484,37 +424,12 @@ mod tests {
             TransportErrorKind::Connect,
             "refused",
         ));
-        assert!(cache.complete("app", lease, Err(error)).is_err());
+        assert!(cache.complete(lease, Err(error)).is_err());
         assert!(matches!(
             cache.failure_of(waited),
             Some(Error::Transport(_))
         ));
         // The next decision starts a new fetch.
         let _lease = fetch(&cache, 1);
-    }
-
-    #[test]
-    fn the_store_shares_tokens_across_caches() {
-        #[derive(Default)]
-        struct Shared(Mutex<Option<StoredToken>>);
-        impl TokenStore for Shared {
-            fn load(&self, _: &str) -> Option<StoredToken> {
-                self.0.lock().unwrap().clone()
-            }
-            fn save(&self, _: &str, token: &StoredToken) {
-                *self.0.lock().unwrap() = Some(token.clone());
-            }
-        }
-        let store: Arc<dyn TokenStore> = Arc::new(Shared::default());
-        let process_a = TokenCache::new(Duration::from_secs(300), Some(store.clone()));
-        let process_b = TokenCache::new(Duration::from_secs(300), Some(store));
-        let lease = fetch(&process_a, 0);
-        process_a
-            .complete("app", lease, Ok(token("shared", 3600)))
-            .unwrap();
-        assert!(
-            matches!(process_b.decide("app", at(10)), Decision::Use(t, _) if t.expose() == "shared")
-        );
-        assert_eq!(process_b.fetches_started(), 0);
     }
 }
