@@ -6,7 +6,7 @@
 //! ```
 //! use std::time::Duration;
 //! use chinaums::{Merchant, PaymentQuery};
-//! use chinaums::{Client, Credentials, Environment, Step, TransportError};
+//! use chinaums::{Client, Credentials, Environment, MemoryTokenStore, Step, TransportError};
 //!
 //! /// Any HTTP client: sends the request exactly as built, returns the response as it came.
 //! fn send(request: http::Request<Vec<u8>>) -> Result<http::Response<Vec<u8>>, TransportError> {
@@ -18,6 +18,7 @@
 //! let merchant = Merchant::new("898201612345678", "88880001", "YUEDANDEFAULT")?;
 //! let query = PaymentQuery::new(&merchant, "3194202401011200000001".parse()?);
 //! let deadline = Duration::from_secs(30); // the same bound as one exchange
+//! let store = MemoryTokenStore::new(); // a fleet's shared token store (Redis, say)
 //!
 //! let mut call = client.call(&query)?; // validated and encoded; nothing sent yet
 //! let mut step = call.start();
@@ -29,6 +30,12 @@
 //!             true => call.resume(),
 //!             false => call.wait_timed_out(),
 //!         },
+//!         // Only for a call that shares tokens with other processes (`share_tokens`):
+//!         Step::Store(op) => call.stored(op.run_blocking(&store)),
+//!         Step::Pause(pause) => {
+//!             std::thread::sleep(pause);
+//!             call.resume()
+//!         }
 //!         Step::Done(result) => break result?,
 //!     };
 //! };
@@ -71,9 +78,9 @@ pub enum Step<R> {
     /// [`Call::wait_timed_out`] instead.
     Wait(Wait),
     /// Only for a call told to [share tokens](Call::share_tokens): perform this operation with
-    /// the shared token store and pass the outcome to [`Call::stored`]. Bound it by the same
-    /// deadline as a send; a store that failed or timed out is an `Err` (the call then carries
-    /// on with this process's own cache).
+    /// the shared token store and pass the outcome to [`Call::stored`]. Bound it by a fraction
+    /// of the send deadline (the async loop gives it a quarter, at most a second); a store that
+    /// failed or timed out is an `Err` (the call then carries on with this process's own cache).
     Store(StoreOp),
     /// Only for a call told to [share tokens](Call::share_tokens): another process is fetching
     /// the token; sleep this long, then call [`Call::resume`].
@@ -362,7 +369,12 @@ impl<R: Reply> Call<R> {
     ///     .await?;
     /// # Ok(()) }
     /// ```
-    pub async fn run<S, SF, T, TF>(self, wait_limit: Duration, send: S, sleep: T) -> Result<R, Error>
+    pub async fn run<S, SF, T, TF>(
+        self,
+        wait_limit: Duration,
+        send: S,
+        sleep: T,
+    ) -> Result<R, Error>
     where
         S: FnMut(http::Request<Vec<u8>>) -> SF,
         SF: Future<Output = Result<http::Response<Vec<u8>>, TransportError>>,
@@ -374,7 +386,8 @@ impl<R: Reply> Call<R> {
 
     /// [`Call::run`], sharing access tokens with other processes through `store`: at most one
     /// process of the fleet fetches a token, the others wait for it (within `wait_limit`), and
-    /// every store operation is awaited, bounded by `wait_limit`, never blocking the executor.
+    /// every store operation is awaited, never blocking the executor, for at most a quarter of
+    /// `wait_limit` (and at most a second): a store slower than that is treated as down.
     /// A store that fails or times out is logged and skipped: the call goes on with this
     /// process's own cache. With OPEN-BODY-SIG the store is never used.
     ///
@@ -444,16 +457,16 @@ impl<R: Reply> Call<R> {
                     None => self.wait_timed_out(),
                 },
                 Step::Store(op) => {
-                    let outcome = match store {
-                        Some(store) => first_of(op.run(store), sleep(wait_limit))
-                            .await
-                            .unwrap_or_else(|| {
-                                Err(StoreError::new(format!(
-                                    "no answer within {wait_limit:?}"
-                                )))
-                            }),
-                        None => Err(no_store()),
-                    };
+                    let limit = store_op_limit(wait_limit);
+                    let outcome =
+                        match store {
+                            Some(store) => first_of(op.run(store), sleep(limit))
+                                .await
+                                .unwrap_or_else(|| {
+                                    Err(StoreError::new(format!("no answer within {limit:?}")))
+                                }),
+                            None => Err(no_store()),
+                        };
                     self.stored(outcome)
                 }
                 Step::Pause(pause) => {
@@ -782,6 +795,14 @@ impl<R: Reply> Call<R> {
             format!("call driven out of order: {what}"),
         )))
     }
+}
+
+/// How long one async store operation may take: a quarter of the wait limit, at most a second.
+/// A shared store answers in milliseconds; one that does not is treated as down, early enough
+/// that the call (and the calls of this process waiting for it) can still fetch by themselves
+/// within their own limit.
+pub(crate) fn store_op_limit(wait_limit: Duration) -> Duration {
+    (wait_limit / 4).min(Duration::from_secs(1))
 }
 
 /// The error of a store step when the adapter was given no store.

@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime};
 use chinaums::test_response as response;
 use chinaums::{
     AccessToken, AuthScheme, Call, Client, Credentials, Environment, ErrorClass, FixedClock,
-    FixedNonce, Lease, MemoryTokenStore, StoreAnswer, StoreError, StoreOp, StoredToken, Step,
+    FixedNonce, Lease, MemoryTokenStore, Step, StoreAnswer, StoreError, StoreOp, StoredToken,
     TokenStore,
 };
 use chinaums::{Merchant, PaymentQuery, PaymentQueryResponse};
@@ -64,7 +64,9 @@ fn call(client: &Client) -> Call<PaymentQueryResponse> {
 fn token_reply(token: &str) -> http::Response<Vec<u8>> {
     response(
         StatusCode::OK,
-        format!(r#"{{"errCode":"0000","errInfo":"正常","accessToken":"{token}","expiresIn":3600}}"#),
+        format!(
+            r#"{{"errCode":"0000","errInfo":"正常","accessToken":"{token}","expiresIn":3600}}"#
+        ),
     )
 }
 
@@ -95,7 +97,11 @@ fn authorization(request: &http::Request<Vec<u8>>) -> &str {
 
 /// Runs `call` to the end against `store`, answering token requests with `token` and the
 /// business request with `paid()`. Returns what happened, one word per step.
-fn drive(call: &mut Call<PaymentQueryResponse>, store: &MemoryTokenStore, token: &str) -> Vec<String> {
+fn drive(
+    call: &mut Call<PaymentQueryResponse>,
+    store: &MemoryTokenStore,
+    token: &str,
+) -> Vec<String> {
     let mut log = Vec::new();
     let mut step = call.start();
     loop {
@@ -221,7 +227,10 @@ fn a_process_waits_for_the_lease_holders_publication() {
     // Still nothing published: look, try the lease, pause again.
     let op = store_op(call.resume());
     let op = store_op(call.stored(op.run_blocking(&store)));
-    assert!(matches!(call.stored(op.run_blocking(&store)), Step::Pause(_)));
+    assert!(matches!(
+        call.stored(op.run_blocking(&store)),
+        Step::Pause(_)
+    ));
     // The holder publishes; the next look finds the token and sends with it.
     TokenStore::publish(&store, APP_ID, &stored("theirs", 0, 3600), &holder).unwrap();
     let op = store_op(call.resume());
@@ -303,7 +312,9 @@ fn waiting_longer_than_the_limit_fails_retryable_and_unsent_and_so_do_local_wait
     assert_eq!(pauses, 3, "three 100 ms pauses fit in 350 ms");
     assert_eq!(error.class(), ErrorClass::Retryable);
     assert!(
-        error.to_string().contains("another process's access-token fetch"),
+        error
+            .to_string()
+            .contains("another process's access-token fetch"),
         "{error}"
     );
     assert!(wait.wait_timeout(WAKE_BOUND), "the local waiter is woken");
@@ -448,7 +459,10 @@ fn a_store_step_never_shows_the_token() {
     };
     let step: Step<PaymentQueryResponse> = Step::Store(op);
     let shown = format!("{step:?}");
-    assert!(shown.contains("Publish") && !shown.contains("30fabba8"), "{shown}");
+    assert!(
+        shown.contains("Publish") && !shown.contains("30fabba8"),
+        "{shown}"
+    );
 }
 
 #[test]
@@ -514,12 +528,17 @@ fn a_panicking_store_strands_nobody() {
         let a = a.clone();
         std::thread::spawn(move || {
             let store = Panics(entered_tx);
-            let _ = a.call(&query()).unwrap().run_blocking_with_store(LIMIT, &store, |_| {
-                unreachable!("nothing is sent before the store answers")
-            });
+            let _ = a
+                .call(&query())
+                .unwrap()
+                .run_blocking_with_store(LIMIT, &store, |_| {
+                    unreachable!("nothing is sent before the store answers")
+                });
         })
     };
-    entered.recv_timeout(WAKE_BOUND).expect("the store was asked");
+    entered
+        .recv_timeout(WAKE_BOUND)
+        .expect("the store was asked");
     let mut waiter = a.call(&query()).unwrap();
     match waiter.start() {
         Step::Wait(wait) => {

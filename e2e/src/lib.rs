@@ -41,8 +41,8 @@ use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::Duration;
 
 use chinaums::{
-    Credentials, Delivery, Environment, Error, ErrorClass, TransportConfig, TransportError,
-    TransportErrorKind,
+    AsyncTokenStore, Credentials, Delivery, Environment, Error, ErrorClass, TokenStore,
+    TransportConfig, TransportError, TransportErrorKind,
 };
 use chinaums::{Merchant, Operation, PaymentQuery, PaymentQueryResponse};
 use chinaums_sandbox::{
@@ -66,7 +66,7 @@ pub enum Kind {
 }
 
 /// How to build an adapter client; `None` keeps the adapter's default.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct Options {
     /// The total time allowed for one exchange.
     pub timeout: Option<Duration>,
@@ -74,6 +74,27 @@ pub struct Options {
     pub max_response_bytes: Option<usize>,
     /// A PEM certificate to trust besides the built-in roots.
     pub root_pem: Option<String>,
+    /// A store to share access tokens through, as each kind of adapter takes it.
+    pub token_store: Option<SharedStore>,
+}
+
+/// One token store as both a blocking and an async store (a memory or Redis store is both).
+#[derive(Clone)]
+pub struct SharedStore {
+    /// For the blocking adapter.
+    pub blocking: Arc<dyn TokenStore>,
+    /// For the async adapters.
+    pub nonblocking: Arc<dyn AsyncTokenStore>,
+}
+
+impl std::fmt::Debug for Options {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Options")
+            .field("timeout", &self.timeout)
+            .field("max_response_bytes", &self.max_response_bytes)
+            .field("token_store", &self.token_store.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Options {
@@ -91,6 +112,16 @@ impl Options {
     /// Sets the response body cap.
     pub fn max_response_bytes(mut self, n: usize) -> Options {
         self.max_response_bytes = Some(n);
+        self
+    }
+
+    /// Shares access tokens through `store`.
+    pub fn token_store<S: TokenStore + AsyncTokenStore>(mut self, store: S) -> Options {
+        let store = Arc::new(store);
+        self.token_store = Some(SharedStore {
+            blocking: store.clone(),
+            nonblocking: store,
+        });
         self
     }
 
@@ -195,7 +226,11 @@ impl<const WORKERS: usize> Adapter for TokioRuntime<WORKERS> {
                 format!("cannot start a tokio runtime: {e}"),
             )
         })?;
-        let builder = chinaums_tokio::Client::builder(core).with_transport(options.transport()?);
+        let mut builder =
+            chinaums_tokio::Client::builder(core).with_transport(options.transport()?);
+        if let Some(store) = &options.token_store {
+            builder = builder.token_store(store.nonblocking.clone());
+        }
         let client = {
             let _inside = runtime.enter();
             builder.build()?
@@ -237,10 +272,12 @@ macro_rules! async_std_crate_on {
             const KIND: Kind = $kind;
 
             fn build(core: chinaums::Client, options: &Options) -> Result<Self, Error> {
-                chinaums_async_std::Client::builder(core)
-                    .with_transport(options.transport()?)
-                    .build()
-                    .map($name)
+                let mut builder =
+                    chinaums_async_std::Client::builder(core).with_transport(options.transport()?);
+                if let Some(store) = &options.token_store {
+                    builder = builder.token_store(store.nonblocking.clone());
+                }
+                builder.build().map($name)
             }
 
             fn run_all<O: Op>(&self, ops: &[O]) -> Vec<Result<O::Response, Error>> {
@@ -276,10 +313,11 @@ impl Adapter for Ureq {
     const KIND: Kind = Kind::Ureq;
 
     fn build(core: chinaums::Client, options: &Options) -> Result<Self, Error> {
-        chinaums_ureq::Client::builder(core)
-            .with_transport(options.transport()?)
-            .build()
-            .map(Ureq)
+        let mut builder = chinaums_ureq::Client::builder(core).with_transport(options.transport()?);
+        if let Some(store) = &options.token_store {
+            builder = builder.token_store(store.blocking.clone());
+        }
+        builder.build().map(Ureq)
     }
 
     fn run_all<O: Op>(&self, ops: &[O]) -> Vec<Result<O::Response, Error>> {

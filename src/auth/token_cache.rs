@@ -301,12 +301,8 @@ mod tests {
     fn a_token_shorter_than_the_margin_is_reused_for_half_its_life() {
         let cache = cache(); // margin: 5 minutes
         let lease = fetch(&cache, 0);
-        cache
-            .complete(lease, Ok(token("short", 60)))
-            .unwrap();
-        assert!(
-            matches!(cache.decide(at(29)), Decision::Use(t, 1) if t.expose() == "short")
-        );
+        cache.complete(lease, Ok(token("short", 60))).unwrap();
+        assert!(matches!(cache.decide(at(29)), Decision::Use(t, 1) if t.expose() == "short"));
         let _lease = fetch(&cache, 30);
         assert_eq!(cache.fetches_started(), 2);
     }
@@ -385,9 +381,7 @@ mod tests {
         let old = fetch(&cache, 0);
         // A newer token arrives by another path (the store, here by hand) during the fetch.
         install_newer(&cache, token("new", 3600));
-        let (tok, generation) = cache
-            .complete(old, Ok(token("stale", 3000)))
-            .unwrap();
+        let (tok, generation) = cache.complete(old, Ok(token("stale", 3000))).unwrap();
         assert_eq!((tok.expose(), generation), ("new", 1));
         assert_eq!(cache.peek(at(2)).unwrap().expose(), "new");
     }

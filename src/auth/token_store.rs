@@ -218,6 +218,43 @@ pub trait AsyncTokenStore: Send + Sync + 'static {
     fn release<'a>(&'a self, app_id: &'a str, lease: &'a Lease) -> StoreFuture<'a, ()>;
 }
 
+/// A shared store behind an `Arc` is a store: one store value can serve several clients.
+impl<S: TokenStore + ?Sized> TokenStore for Arc<S> {
+    fn load(&self, app_id: &str) -> Result<Option<StoredToken>, StoreError> {
+        (**self).load(app_id)
+    }
+    fn try_lease(&self, app_id: &str, lease: &Lease) -> Result<bool, StoreError> {
+        (**self).try_lease(app_id, lease)
+    }
+    fn publish(&self, app_id: &str, token: &StoredToken, lease: &Lease) -> Result<(), StoreError> {
+        (**self).publish(app_id, token, lease)
+    }
+    fn release(&self, app_id: &str, lease: &Lease) -> Result<(), StoreError> {
+        (**self).release(app_id, lease)
+    }
+}
+
+/// A shared store behind an `Arc` is a store: one store value can serve several clients.
+impl<S: AsyncTokenStore + ?Sized> AsyncTokenStore for Arc<S> {
+    fn load<'a>(&'a self, app_id: &'a str) -> StoreFuture<'a, Option<StoredToken>> {
+        (**self).load(app_id)
+    }
+    fn try_lease<'a>(&'a self, app_id: &'a str, lease: &'a Lease) -> StoreFuture<'a, bool> {
+        (**self).try_lease(app_id, lease)
+    }
+    fn publish<'a>(
+        &'a self,
+        app_id: &'a str,
+        token: &'a StoredToken,
+        lease: &'a Lease,
+    ) -> StoreFuture<'a, ()> {
+        (**self).publish(app_id, token, lease)
+    }
+    fn release<'a>(&'a self, app_id: &'a str, lease: &'a Lease) -> StoreFuture<'a, ()> {
+        (**self).release(app_id, lease)
+    }
+}
+
 /// What a call needs from the shared store: perform it and hand the outcome to
 /// [`Call::stored`](crate::Call::stored).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -288,9 +325,10 @@ impl StoreOp {
     pub async fn run(&self, store: &dyn AsyncTokenStore) -> Result<StoreAnswer, StoreError> {
         match self {
             StoreOp::Load { app_id } => store.load(app_id).await.map(StoreAnswer::Loaded),
-            StoreOp::Lease { app_id, lease } => {
-                store.try_lease(app_id, lease).await.map(StoreAnswer::Leased)
-            }
+            StoreOp::Lease { app_id, lease } => store
+                .try_lease(app_id, lease)
+                .await
+                .map(StoreAnswer::Leased),
             StoreOp::Publish {
                 app_id,
                 token,
@@ -420,7 +458,9 @@ impl AsyncTokenStore for MemoryTokenStore {
     }
 
     fn try_lease<'a>(&'a self, app_id: &'a str, lease: &'a Lease) -> StoreFuture<'a, bool> {
-        Box::pin(std::future::ready(TokenStore::try_lease(self, app_id, lease)))
+        Box::pin(std::future::ready(TokenStore::try_lease(
+            self, app_id, lease,
+        )))
     }
 
     fn publish<'a>(

@@ -85,7 +85,7 @@ use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 
-use chinaums::{Call, ConfigErrorKind, Error, Operation, Reply};
+use chinaums::{AsyncTokenStore, Call, ConfigErrorKind, Error, Operation, Reply};
 use rustls::RootCertStore;
 use rustls::pki_types::CertificateDer;
 
@@ -103,6 +103,7 @@ use crate::send::Transport;
 pub struct Client {
     core: chinaums::Client,
     transport: Transport,
+    token_store: Option<Arc<dyn AsyncTokenStore>>,
 }
 
 impl fmt::Debug for Client {
@@ -145,6 +146,7 @@ impl Client {
         ClientBuilder {
             core,
             transport: TransportConfig::new(),
+            token_store: None,
         }
     }
 
@@ -182,15 +184,17 @@ impl Client {
         call: Call<R>,
     ) -> impl Future<Output = Result<R, Error>> + Send + 'static + use<R> {
         let transport = self.transport.clone();
+        let store = self.token_store.clone();
         async move {
-            call.run(
-                transport.config.timeout(),
-                |request| transport.send(request),
-                |wait| async move {
-                    async_io::Timer::after(wait).await;
-                },
-            )
-            .await
+            let timeout = transport.config.timeout();
+            let send = |request| transport.send(request);
+            let sleep = |wait| async move {
+                async_io::Timer::after(wait).await;
+            };
+            match &store {
+                Some(store) => call.run_with_store(timeout, &**store, send, sleep).await,
+                None => call.run(timeout, send, sleep).await,
+            }
         }
     }
 }
@@ -199,6 +203,7 @@ impl Client {
 pub struct ClientBuilder {
     core: chinaums::Client,
     transport: TransportConfig,
+    token_store: Option<Arc<dyn AsyncTokenStore>>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -216,6 +221,30 @@ impl ClientBuilder {
     /// one [`TransportConfig`] can configure every adapter alike.
     pub fn with_transport(mut self, config: TransportConfig) -> Self {
         self.transport = config;
+        self
+    }
+
+    /// With OPEN-ACCESS-TOKEN: shares access tokens with the other processes of a fleet
+    /// through `store` (e.g. `chinaums-redis`'s `RedisTokenStore`), so that one process fetches
+    /// and the others use its token. Each store operation is awaited (never blocking an
+    /// executor thread) and bounded by the timeout; a store that fails is logged and skipped.
+    ///
+    /// ```
+    /// use chinaums_async_std::chinaums::{AuthScheme, Credentials, Environment, MemoryTokenStore};
+    ///
+    /// let core = chinaums_async_std::chinaums::Client::builder(
+    ///     Credentials::new("my-app-id", "my-app-key"),
+    ///     Environment::Test,
+    /// )
+    /// .auth(AuthScheme::AccessToken)
+    /// .build();
+    /// let client = chinaums_async_std::Client::builder(core)
+    ///     .token_store(MemoryTokenStore::new())
+    ///     .build()?;
+    /// # Ok::<(), chinaums_async_std::chinaums::Error>(())
+    /// ```
+    pub fn token_store(mut self, store: impl AsyncTokenStore) -> Self {
+        self.token_store = Some(Arc::new(store));
         self
     }
 
@@ -246,6 +275,7 @@ impl ClientBuilder {
         .with_no_client_auth();
         Ok(Client {
             core: self.core,
+            token_store: self.token_store,
             transport: Transport {
                 tls: futures_rustls::TlsConnector::from(Arc::new(tls)),
                 pool: Arc::new(Pool::default()),

@@ -50,7 +50,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chinaums::{ConfigErrorKind, Error, Operation};
+use chinaums::{AsyncTokenStore, ConfigErrorKind, Error, Operation};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use rustls::RootCertStore;
@@ -71,6 +71,7 @@ const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct Client {
     core: chinaums::Client,
     transport: Transport,
+    token_store: Option<Arc<dyn AsyncTokenStore>>,
 }
 
 impl fmt::Debug for Client {
@@ -112,20 +113,23 @@ impl Client {
         ClientBuilder {
             core,
             transport: TransportConfig::new(),
+            token_store: None,
         }
     }
 
     /// Runs `op` to completion: signs it, sends it, decodes the answer. The loop (token
     /// fetches, waits bounded by the timeout, one retry after an auth failure) is the core's.
     pub async fn execute<O: Operation>(&self, op: &O) -> Result<O::Response, Error> {
-        self.core
-            .call(op)?
-            .run(
-                self.transport.config.timeout(),
-                |request| self.transport.send(request),
-                tokio::time::sleep,
-            )
-            .await
+        let call = self.core.call(op)?;
+        let timeout = self.transport.config.timeout();
+        let send = |request| self.transport.send(request);
+        match &self.token_store {
+            Some(store) => {
+                call.run_with_store(timeout, &**store, send, tokio::time::sleep)
+                    .await
+            }
+            None => call.run(timeout, send, tokio::time::sleep).await,
+        }
     }
 
     /// The transport settings this client applies (timeout, response cap, extra roots).
@@ -143,6 +147,7 @@ impl Client {
 pub struct ClientBuilder {
     core: chinaums::Client,
     transport: TransportConfig,
+    token_store: Option<Arc<dyn AsyncTokenStore>>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -160,6 +165,30 @@ impl ClientBuilder {
     /// so one [`TransportConfig`] can configure every adapter alike.
     pub fn with_transport(mut self, config: TransportConfig) -> Self {
         self.transport = config;
+        self
+    }
+
+    /// With OPEN-ACCESS-TOKEN: shares access tokens with the other processes of a fleet
+    /// through `store` (e.g. `chinaums-redis`'s `RedisTokenStore`), so that one process fetches
+    /// and the others use its token. Each store operation is awaited (never blocking a runtime
+    /// thread) and bounded by the timeout; a store that fails is logged and skipped.
+    ///
+    /// ```
+    /// use chinaums_tokio::chinaums::{AuthScheme, Credentials, Environment, MemoryTokenStore};
+    ///
+    /// let core = chinaums_tokio::chinaums::Client::builder(
+    ///     Credentials::new("my-app-id", "my-app-key"),
+    ///     Environment::Test,
+    /// )
+    /// .auth(AuthScheme::AccessToken)
+    /// .build();
+    /// let client = chinaums_tokio::Client::builder(core)
+    ///     .token_store(MemoryTokenStore::new())
+    ///     .build()?;
+    /// # Ok::<(), chinaums_tokio::chinaums::Error>(())
+    /// ```
+    pub fn token_store(mut self, store: impl AsyncTokenStore) -> Self {
+        self.token_store = Some(Arc::new(store));
         self
     }
 
@@ -205,6 +234,7 @@ impl ClientBuilder {
             .build(connector);
         Ok(Client {
             core: self.core,
+            token_store: self.token_store,
             transport: Transport {
                 http,
                 config: self.transport,

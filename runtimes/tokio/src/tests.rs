@@ -372,3 +372,112 @@ fn execute_futures_are_send() {
     let future = client.execute(&query);
     assert_send(&future);
 }
+
+/// A shared token store that answers each operation only after another task has run `needed`
+/// more times: it can answer at all only if awaiting it leaves the thread to other tasks.
+struct AnswersAfterOtherTasks {
+    ticks: Arc<std::sync::atomic::AtomicUsize>,
+    needed: usize,
+    inner: chinaums::MemoryTokenStore,
+}
+
+impl AnswersAfterOtherTasks {
+    async fn others_ran(&self) {
+        use std::sync::atomic::Ordering::SeqCst;
+        let until = self.ticks.load(SeqCst) + self.needed;
+        std::future::poll_fn(|cx| {
+            if self.ticks.load(SeqCst) >= until {
+                std::task::Poll::Ready(())
+            } else {
+                cx.waker().wake_by_ref();
+                std::task::Poll::Pending
+            }
+        })
+        .await;
+    }
+}
+
+impl chinaums::AsyncTokenStore for AnswersAfterOtherTasks {
+    fn load<'a>(
+        &'a self,
+        app_id: &'a str,
+    ) -> chinaums::StoreFuture<'a, Option<chinaums::StoredToken>> {
+        Box::pin(async move {
+            self.others_ran().await;
+            chinaums::AsyncTokenStore::load(&self.inner, app_id).await
+        })
+    }
+    fn try_lease<'a>(
+        &'a self,
+        app_id: &'a str,
+        lease: &'a chinaums::Lease,
+    ) -> chinaums::StoreFuture<'a, bool> {
+        Box::pin(async move {
+            self.others_ran().await;
+            chinaums::AsyncTokenStore::try_lease(&self.inner, app_id, lease).await
+        })
+    }
+    fn publish<'a>(
+        &'a self,
+        app_id: &'a str,
+        token: &'a chinaums::StoredToken,
+        lease: &'a chinaums::Lease,
+    ) -> chinaums::StoreFuture<'a, ()> {
+        Box::pin(async move {
+            self.others_ran().await;
+            chinaums::AsyncTokenStore::publish(&self.inner, app_id, token, lease).await
+        })
+    }
+    fn release<'a>(
+        &'a self,
+        app_id: &'a str,
+        lease: &'a chinaums::Lease,
+    ) -> chinaums::StoreFuture<'a, ()> {
+        Box::pin(async move {
+            self.others_ran().await;
+            chinaums::AsyncTokenStore::release(&self.inner, app_id, lease).await
+        })
+    }
+}
+
+/// On a current-thread runtime (one thread for everything), a call waiting on a slow shared
+/// token store leaves the thread to the other tasks: the store can only answer because another
+/// task keeps running, and the call completes with every store operation answered.
+#[tokio::test(flavor = "current_thread")]
+async fn a_slow_token_store_never_blocks_the_runtime_thread() {
+    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    let sandbox = Sandbox::builder().seed_demo(true).start().unwrap();
+    let ticks = Arc::new(AtomicUsize::new(0));
+    let store = AnswersAfterOtherTasks {
+        ticks: ticks.clone(),
+        needed: 100,
+        inner: chinaums::MemoryTokenStore::new(),
+    };
+    let core = chinaums::Client::builder(sandbox.credentials(), sandbox.environment())
+        .auth(chinaums::AuthScheme::AccessToken)
+        .build();
+    let client = Client::builder(core.clone())
+        .token_store(store)
+        .build()
+        .unwrap();
+    let other_task = tokio::spawn({
+        let ticks = ticks.clone();
+        async move {
+            loop {
+                ticks.fetch_add(1, SeqCst);
+                tokio::task::yield_now().await;
+            }
+        }
+    });
+    let answer = client.execute(&query()).await.unwrap();
+    other_task.abort();
+    assert!(answer.is_paid());
+    assert_eq!(
+        core.token_store_failures(),
+        0,
+        "the store answered every time"
+    );
+    // Load, lease, publish: each waited for 100 turns of the other task.
+    assert!(ticks.load(SeqCst) >= 300, "{} turns", ticks.load(SeqCst));
+    assert_eq!(sandbox.token_fetch_count(), 1);
+}

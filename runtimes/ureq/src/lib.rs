@@ -47,7 +47,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use chinaums::http;
-use chinaums::{Call, ConfigErrorKind, Error, Operation, Reply, TransportError};
+use chinaums::{Call, ConfigErrorKind, Error, Operation, Reply, TokenStore, TransportError};
 use rustls::pki_types::CertificateDer;
 use ureq::tls::{Certificate, RootCerts, TlsConfig, TlsProvider};
 use ureq::unversioned::resolver::DefaultResolver;
@@ -69,6 +69,7 @@ pub struct Client {
     core: chinaums::Client,
     agent: ureq::Agent,
     config: TransportConfig,
+    token_store: Option<Arc<dyn TokenStore>>,
 }
 
 impl fmt::Debug for Client {
@@ -111,6 +112,7 @@ impl Client {
         ClientBuilder {
             core,
             transport: TransportConfig::new(),
+            token_store: None,
         }
     }
 
@@ -131,11 +133,15 @@ impl Client {
         self.run(self.core.call(op)?)
     }
 
-    /// Drives an already-built call to its end (used by `chinaums-async-std`). The loop
-    /// (token fetches, waits bounded by the timeout, one retry after an auth failure) is the
+    /// Drives an already-built call to its end. The loop (token fetches, the shared token
+    /// store's steps, waits bounded by the timeout, one retry after an auth failure) is the
     /// core's.
     pub fn run<R: Reply>(&self, call: Call<R>) -> Result<R, Error> {
-        call.run_blocking(self.config.timeout(), |request| self.send(request))
+        let send = |request| self.send(request);
+        match &self.token_store {
+            Some(store) => call.run_blocking_with_store(self.config.timeout(), &**store, send),
+            None => call.run_blocking(self.config.timeout(), send),
+        }
     }
 
     /// One exchange: the request as the core built it, the response as it came.
@@ -169,6 +175,7 @@ impl Client {
 pub struct ClientBuilder {
     core: chinaums::Client,
     transport: TransportConfig,
+    token_store: Option<Arc<dyn TokenStore>>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -186,6 +193,30 @@ impl ClientBuilder {
     /// one [`TransportConfig`] can configure every adapter alike.
     pub fn with_transport(mut self, config: TransportConfig) -> Self {
         self.transport = config;
+        self
+    }
+
+    /// With OPEN-ACCESS-TOKEN: shares access tokens with the other processes of a fleet
+    /// through `store` (e.g. `chinaums-redis`'s `RedisTokenStore`), so that one process fetches
+    /// and the others use its token. The store's methods must bound their own time (a Redis
+    /// store sets connect and read timeouts); a store that fails is logged and skipped.
+    ///
+    /// ```
+    /// use chinaums_ureq::chinaums::{AuthScheme, Credentials, Environment, MemoryTokenStore};
+    ///
+    /// let core = chinaums_ureq::chinaums::Client::builder(
+    ///     Credentials::new("my-app-id", "my-app-key"),
+    ///     Environment::Test,
+    /// )
+    /// .auth(AuthScheme::AccessToken)
+    /// .build();
+    /// let client = chinaums_ureq::Client::builder(core)
+    ///     .token_store(MemoryTokenStore::new())
+    ///     .build()?;
+    /// # Ok::<(), chinaums_ureq::chinaums::Error>(())
+    /// ```
+    pub fn token_store(mut self, store: impl TokenStore) -> Self {
+        self.token_store = Some(Arc::new(store));
         self
     }
 
@@ -239,6 +270,7 @@ impl ClientBuilder {
             core: self.core,
             agent,
             config: self.transport,
+            token_store: self.token_store,
         })
     }
 }
