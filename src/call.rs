@@ -156,6 +156,18 @@ enum State {
         lease: FetchLease,
         shared: Lease,
     },
+    /// This call took the store's lease: looking in the store once more, since another
+    /// process may have published (and released its lease) between the first look and the
+    /// lease.
+    SharedRecheck {
+        lease: FetchLease,
+        shared: Lease,
+    },
+    /// A token published meanwhile is installed: giving the store's lease back before sending.
+    ReleasingUnused {
+        token: AccessToken,
+        generation: u64,
+    },
     /// Another process is fetching: pausing before looking in the store again.
     Polling {
         lease: FetchLease,
@@ -519,18 +531,42 @@ impl<R: Reply> Call<R> {
     pub fn stored(&mut self, outcome: Result<StoreAnswer, StoreError>) -> Step<R> {
         match (std::mem::replace(&mut self.state, State::Finished), outcome) {
             (State::SharedLoad { lease }, Ok(StoreAnswer::Loaded(found))) => {
-                let now = self.client.now();
-                let usable = found.filter(|token| {
-                    self.rejected.as_ref() != Some(&token.access_token)
-                        && self.client.tokens().is_fresh(token, now)
-                });
-                match usable {
+                match self.usable(found) {
                     Some(token) => self.use_token(lease, token),
                     None => self.take_shared_lease(lease),
                 }
             }
             (State::SharedLease { lease, shared }, Ok(StoreAnswer::Leased(true))) => {
+                self.state = State::SharedRecheck { lease, shared };
+                Step::Store(StoreOp::Load {
+                    app_id: self.app_id(),
+                })
+            }
+            (State::SharedRecheck { lease, shared }, Ok(StoreAnswer::Loaded(found))) => {
+                match self.usable(found) {
+                    // Published between the first look and the lease: use it, fetch nothing.
+                    Some(token) => match self.client.tokens().complete(lease, Ok(token)) {
+                        Ok((token, generation)) => {
+                            self.state = State::ReleasingUnused { token, generation };
+                            Step::Store(StoreOp::Release {
+                                app_id: self.app_id(),
+                                lease: shared,
+                            })
+                        }
+                        Err(e) => self.release_then_finish(Some(shared), e),
+                    },
+                    None => self.fetch_token(lease, Some(shared)),
+                }
+            }
+            (State::SharedRecheck { lease, shared }, Err(error)) => {
+                self.store_failed(&error);
                 self.fetch_token(lease, Some(shared))
+            }
+            (State::ReleasingUnused { token, generation }, outcome) => {
+                if let Err(error) = outcome {
+                    self.store_failed(&error);
+                }
+                self.send_with_token(&token, generation)
             }
             (State::SharedLease { lease, .. }, Ok(StoreAnswer::Leased(false))) => {
                 self.poll_later(lease)
@@ -622,6 +658,16 @@ impl<R: Reply> Call<R> {
 
     fn app_id(&self) -> String {
         self.client.credentials().app_id().to_owned()
+    }
+
+    /// A token from the store, if this call may use it: not due for refresh, and not the one the
+    /// platform just rejected.
+    fn usable(&self, found: Option<StoredToken>) -> Option<StoredToken> {
+        let now = self.client.now();
+        found.filter(|token| {
+            self.rejected.as_ref() != Some(&token.access_token)
+                && self.client.tokens().is_fresh(token, now)
+        })
     }
 
     /// Holding this process's lease: is there a shared token?

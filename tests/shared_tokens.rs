@@ -151,6 +151,7 @@ fn the_first_process_leases_fetches_and_publishes_the_next_one_only_loads() {
         [
             "load",
             "lease",
+            "load",
             "fetch",
             "publish",
             "send OPEN-ACCESS-TOKEN AccessToken=shared-1"
@@ -240,6 +241,38 @@ fn a_process_waits_for_the_lease_holders_publication() {
         "OPEN-ACCESS-TOKEN AccessToken=theirs"
     );
     assert_eq!(b.token_fetches_started(), 0);
+}
+
+/// Another process publishes (and releases its lease) after this one found the store empty but
+/// before it asked for the lease: having taken the lease, it looks once more, uses that token
+/// and gives the lease back, instead of fetching a second token.
+#[test]
+fn a_token_published_between_the_look_and_the_lease_is_used_not_fetched_again() {
+    let clock = noon();
+    let store = MemoryTokenStore::with_clock(clock.clone());
+    let b = process(&clock, "fedcba9876543210fedcba9876543210");
+    let mut call = call(&b);
+    let load = store_op(call.start());
+    let lease = store_op(call.stored(load.run_blocking(&store))); // empty
+    // Meanwhile process A fetched and published; its lease is gone.
+    let a_lease = Lease {
+        owner: "a".into(),
+        ttl: Duration::from_secs(2),
+    };
+    TokenStore::publish(&store, APP_ID, &stored("from-a", 0, 3600), &a_lease).unwrap();
+    let recheck = store_op(call.stored(lease.run_blocking(&store)));
+    assert!(matches!(recheck, StoreOp::Load { .. }), "{recheck:?}");
+    let release = store_op(call.stored(recheck.run_blocking(&store)));
+    assert!(matches!(release, StoreOp::Release { .. }), "{release:?}");
+    let request = sent(call.stored(release.run_blocking(&store)));
+    assert!(authorization(&request).ends_with("=from-a"));
+    assert_eq!(b.token_fetches_started(), 0, "no second token");
+    // And the lease was given back at once.
+    let next = Lease {
+        owner: "next".into(),
+        ttl: Duration::from_secs(1),
+    };
+    assert!(TokenStore::try_lease(&store, APP_ID, &next).unwrap());
 }
 
 #[test]
@@ -341,6 +374,7 @@ fn a_token_due_for_refresh_in_the_store_is_not_taken() {
         [
             "load",
             "lease",
+            "load",
             "fetch",
             "publish",
             "send OPEN-ACCESS-TOKEN AccessToken=renewed"
@@ -373,6 +407,9 @@ fn a_token_the_platform_rejected_is_not_taken_from_the_store_again() {
     assert!(matches!(op, StoreOp::Load { .. }));
     let op = store_op(call.stored(op.run_blocking(&store)));
     assert!(matches!(op, StoreOp::Lease { .. }), "{op:?}");
+    // With the lease, one more look (the revoked token is passed over again), then the fetch.
+    let op = store_op(call.stored(op.run_blocking(&store)));
+    assert!(matches!(op, StoreOp::Load { .. }), "{op:?}");
     let fetch = sent(call.stored(op.run_blocking(&store)));
     assert_eq!(fetch.uri().path(), "/v1/token/access");
     let op = store_op(call.receive(Ok(token_reply("fresh"))));
@@ -413,7 +450,8 @@ fn a_failing_store_degrades_to_this_processs_own_cache() {
     let mut call = self::call(&c);
     let _load = store_op(call.start());
     let _lease = store_op(call.stored(Ok(StoreAnswer::Loaded(None))));
-    let _fetch = sent(call.stored(Ok(StoreAnswer::Leased(true))));
+    let _recheck = store_op(call.stored(Ok(StoreAnswer::Leased(true))));
+    let _fetch = sent(call.stored(Ok(StoreAnswer::Loaded(None))));
     let _publish = store_op(call.receive(Ok(token_reply("unpublished"))));
     let business = sent(call.stored(failed()));
     assert!(authorization(&business).ends_with("=unpublished"));
@@ -427,6 +465,7 @@ fn a_failed_fetch_releases_the_lease_then_reports_the_error() {
     let a = process(&clock, "0123456789abcdef0123456789abcdef");
     let mut call = call(&a);
     let op = store_op(call.start());
+    let op = store_op(call.stored(op.run_blocking(&store)));
     let op = store_op(call.stored(op.run_blocking(&store)));
     let _fetch = sent(call.stored(op.run_blocking(&store)));
     let refused = response(

@@ -477,13 +477,10 @@ impl TokenStore for Hooked {
 }
 
 /// Two processes start at once; B finds no token, then A publishes its token (releasing the
-/// lease), then B asks for the lease: B gets it and fetches a second token, because the core
-/// goes from "lease taken" straight to fetching (`Call::stored`, `Leased(true)`) without
-/// looking in the store once more. The same gap opens in every poll (`Load`, then `Lease`).
-/// The store does what it is told; the fix belongs in the core (load again once the lease is
-/// taken, and publish nothing new if a fresh token is there).
+/// lease), then B asks for the lease and gets it. Having taken it, B looks in the store once
+/// more, finds A's token, gives the lease back and fetches nothing: one token request in all.
+/// (The same gap opens in every poll, `Load` then `Lease`, and is closed the same way.)
 #[test]
-#[ignore = "core race: a publication between a process's Load and its Lease makes it fetch again"]
 fn a_publication_between_load_and_lease_does_not_cause_a_second_fetch() {
     let Some(server) = redis_server(Options::default()) else {
         return;
