@@ -15,6 +15,9 @@
 //! [`Adapter::KIND`] rather than with a weaker assertion.
 #![forbid(unsafe_code)]
 
+mod redis_server;
+pub use redis_server::RedisServer;
+
 // Every Rust block of every README compiles (and runs, unless marked `no_run`) as a doctest
 // here, the one crate that depends on all the others.
 #[cfg(doctest)]
