@@ -8,7 +8,7 @@
 use std::io::{BufRead as _, BufReader, Write as _};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{self, Receiver};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chinaums_e2e::RedisServer;
 use chinaums_sandbox::{Fault, Sandbox};
@@ -218,9 +218,10 @@ fn a_killed_lease_holder_delays_the_others_by_the_lease_time_only() {
     let mut holder = Worker::start("lease holder", &sandbox, &redis, "fleet-kill:", lease);
     holder.begin(1);
     // The sandbox issues the token before it holds the answer back: the fetch is under way.
-    let started = Instant::now();
+    let mut polls = 0;
     while sandbox.token_fetch_count() == 0 {
-        assert!(started.elapsed() < READY_LIMIT, "the holder never fetched");
+        polls += 1;
+        assert!(polls < 6000, "the holder never fetched (60 s)");
         std::thread::sleep(Duration::from_millis(10));
     }
     drop(holder); // killed, holding the lease
