@@ -420,7 +420,13 @@ impl<R: Reply> Call<R> {
     ///     .run_with_store(
     ///         Duration::from_secs(30),
     ///         &store,
-    ///         |request| async move { /* send it */ Err(unimplemented!()) },
+    ///         |request| async move {
+    ///             // an async HTTP client sends `request` here
+    ///             Ok(http::Response::new(match request.uri().path() {
+    ///                 "/v1/token/access" => br#"{"errCode":"0000","accessToken":"t1","expiresIn":3600}"#.to_vec(),
+    ///                 _ => br#"{"errCode":"SUCCESS","status":"TRADE_SUCCESS"}"#.to_vec(),
+    ///             }))
+    ///         },
     ///         |limit| async move { /* the runtime's sleep(limit) */ },
     ///     )
     ///     .await?;

@@ -8,18 +8,4 @@ if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then
   echo "install-browser: chromium and chromedriver are installed"
   exit 0
 fi
-
-as_root=()
-if [ "$(id -u)" -ne 0 ]; then
-  if command -v sudo >/dev/null 2>&1; then
-    as_root=(sudo)
-  else
-    echo "install-browser: need root (or sudo) to apt-get install chromium chromium-driver" >&2
-    exit 1
-  fi
-fi
-
-echo "install-browser: apt-get install chromium chromium-driver"
-export DEBIAN_FRONTEND=noninteractive
-"${as_root[@]}" apt-get update
-"${as_root[@]}" apt-get install -y chromium chromium-driver
+bash "$(dirname "$0")/../../.ci/apt-install" chromium chromium-driver
