@@ -50,16 +50,21 @@ use chinaums::http;
 use chinaums::{Call, ConfigErrorKind, Error, Operation, Reply, TokenStore, TransportError};
 use rustls::pki_types::CertificateDer;
 use ureq::tls::{Certificate, RootCerts, TlsConfig, TlsProvider};
-use ureq::unversioned::resolver::DefaultResolver;
 use ureq::unversioned::transport::{Connector as _, DefaultConnector};
 
+mod resolve;
 mod transport;
 
+use resolve::{LazyConnector, LazyResolver};
 use transport::{Failure, TrackingConnector};
 
 pub use chinaums;
 // The defaults and the adapter-neutral settings live in the core, the same for every adapter.
 pub use chinaums::{DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, MAX_TIMEOUT, TransportConfig};
+
+/// The most idle connections kept in the pool (all of the platform's calls go to one host), as
+/// in the async-std adapter.
+const MAX_IDLE_CONNECTIONS: usize = 32;
 
 /// A blocking client: a [`chinaums::Client`] plus a ureq agent whose connections are reused.
 ///
@@ -261,11 +266,18 @@ impl ClientBuilder {
             .http_status_as_error(false)
             .max_redirects(0)
             .timeout_global(Some(self.transport.timeout()))
+            // ureq keeps 3 idle connections per host by default: with more threads calling at
+            // once, most connections were closed after one exchange and reopened. Keep as many
+            // as the other adapters do.
+            .max_idle_connections(MAX_IDLE_CONNECTIONS)
+            .max_idle_connections_per_host(MAX_IDLE_CONNECTIONS)
             .user_agent(concat!("chinaums-ureq/", env!("CARGO_PKG_VERSION")))
             .tls_config(tls)
             .build();
-        let connector = DefaultConnector::new().chain(TrackingConnector);
-        let agent = ureq::Agent::with_parts(config, connector, DefaultResolver::default());
+        // Host names are looked up when a connection is opened, not on every request (see
+        // `resolve`): ureq's own resolver would start a thread per request to bound the lookup.
+        let connector = LazyConnector(DefaultConnector::new()).chain(TrackingConnector);
+        let agent = ureq::Agent::with_parts(config, connector, LazyResolver);
         Ok(Client {
             core: self.core,
             agent,

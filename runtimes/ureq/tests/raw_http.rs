@@ -251,3 +251,47 @@ fn clones_can_be_used_from_several_threads() {
     }
     assert_eq!(sandbox.request_count(), 4);
 }
+
+/// A client of the sandbox reached by a host name instead of its IP address.
+fn client_by_name(sandbox: &Sandbox, host: &str, timeout: Duration) -> Client {
+    let core = chinaums::Client::new(
+        sandbox.credentials(),
+        Environment::custom(&format!("http://{host}:{}", sandbox.addr().port())).unwrap(),
+    );
+    Client::builder(core)
+        .with_transport(TransportConfig::new().with_timeout(timeout))
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn a_host_name_is_looked_up_when_connecting_and_its_connection_reused() {
+    // The name is looked up when the connection is opened (not on every request, which with
+    // a total timeout cost ureq a thread per request); the later calls reuse the connection.
+    let sandbox = Sandbox::start_demo().unwrap();
+    let client = client_by_name(&sandbox, "localhost", Duration::from_secs(5));
+    for _ in 0..3 {
+        assert!(client.execute(&query()).unwrap().is_paid());
+    }
+    assert_eq!(sandbox.request_count(), 3);
+    assert_eq!(sandbox.connection_count(), 1);
+}
+
+#[test]
+fn a_host_name_that_does_not_resolve_is_not_sent() {
+    // `.invalid` never resolves (RFC 2606); where the lookup hangs instead of failing, the
+    // total timeout ends it. Either way nothing was sent.
+    let sandbox = Sandbox::start_demo().unwrap();
+    let client = client_by_name(&sandbox, "chinaums-sdk.invalid", Duration::from_secs(2));
+    let e = client.execute(&query()).unwrap_err();
+    let t = transport_error(&e);
+    assert_eq!(t.delivery, Delivery::NotSent, "{e}");
+    assert!(
+        matches!(
+            t.kind,
+            TransportErrorKind::Connect | TransportErrorKind::Timeout
+        ),
+        "{e}"
+    );
+    assert_eq!(sandbox.connection_count(), 0);
+}
