@@ -448,20 +448,26 @@ pub const EXCERPT_LIMIT: usize = 512;
 
 /// The first [`EXCERPT_LIMIT`] bytes of `body`, lossily decoded, cut at a character boundary.
 pub fn excerpt(body: &[u8]) -> String {
-    let cut = &body[..body.len().min(EXCERPT_LIMIT)];
-    let text = match std::str::from_utf8(cut) {
-        Ok(text) => text.to_owned(),
-        // A multi-byte character cut at the limit: drop its partial bytes.
-        Err(e) if e.error_len().is_none() => {
-            String::from_utf8_lossy(&cut[..e.valid_up_to()]).into_owned()
+    let was_cut = body.len() > EXCERPT_LIMIT;
+    let mut cut = &body[..body.len().min(EXCERPT_LIMIT)];
+    if was_cut {
+        // A character split by the limit is dropped whole, whatever comes before it: walk
+        // back over its continuation bytes (at most three) to its leading byte.
+        let mut start = EXCERPT_LIMIT;
+        while start > EXCERPT_LIMIT - 3 && is_continuation(body[start]) {
+            start -= 1;
         }
-        Err(_) => String::from_utf8_lossy(cut).into_owned(),
-    };
-    if body.len() > EXCERPT_LIMIT {
-        text + "…"
-    } else {
-        text
+        if start < EXCERPT_LIMIT && !is_continuation(body[start]) && body[start] >= 0xC0 {
+            cut = &body[..start];
+        }
     }
+    let text = String::from_utf8_lossy(cut).into_owned();
+    if was_cut { text + "…" } else { text }
+}
+
+/// A UTF-8 continuation byte (`10xxxxxx`).
+fn is_continuation(byte: u8) -> bool {
+    byte & 0xC0 == 0x80
 }
 
 /// Whether a failed exchange may have reached the server.
@@ -632,6 +638,17 @@ mod tests {
         let body = e.trim_end_matches('…');
         assert!(body.len() <= EXCERPT_LIMIT && body.chars().all(|c| c == '测'));
         assert_eq!(excerpt(&[0xff, b'a']), "\u{fffd}a");
+        // A body that was not cut keeps an incomplete last character, as a replacement.
+        assert_eq!(excerpt(&[0xce]), "\u{fffd}");
+        // A character split by the limit is dropped whole even after an invalid byte.
+        let mut split = vec![0xff];
+        split.extend("测".repeat(400).as_bytes());
+        let e = excerpt(&split);
+        let body = e.trim_end_matches('…');
+        // 0xff, then 511 bytes: 170 whole characters and one byte of the 171st.
+        assert!(body.starts_with('\u{fffd}'), "{e}");
+        assert!(body.chars().skip(1).all(|c| c == '测'), "{e}");
+        assert_eq!(body.chars().count(), 1 + 170);
     }
 
     #[test]

@@ -5,7 +5,9 @@ use http::StatusCode;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::error::{DecodeError, Error, ErrorClass, HttpError, PlatformError, excerpt};
+use crate::error::{
+    DecodeError, EXCERPT_LIMIT, Error, ErrorClass, HttpError, PlatformError, excerpt,
+};
 use crate::operation::Reply;
 
 /// How an operation reads an `errCode` when it means something of its own there (for example
@@ -45,11 +47,13 @@ pub(crate) fn parse<R: Reply>(
             .into(),
         });
     }
+    // serde's messages quote the offending value whole: cut them like the excerpt, so that an
+    // error is never as large as the body.
     let decode_error = |path: String, message: String| -> Error {
         DecodeError {
             status,
-            path,
-            message,
+            path: bounded(path),
+            message: bounded(message),
             excerpt: excerpt(body),
         }
         .into()
@@ -69,13 +73,18 @@ pub(crate) fn parse<R: Reply>(
         }
     };
     match reply.err_code() {
-        Some(code) if code == R::SUCCESS_CODE => match reply.check() {
-            Ok(()) => Ok(reply),
-            Err(why) => Err(decode_error(
-                ".".into(),
-                format!("success, but unusable: {why}"),
-            )),
-        },
+        // A success whose decisive key is repeated is corrupted, whichever value the reply
+        // type kept (a type without a `status` field keeps the last one among its extras).
+        Some(code) if code == R::SUCCESS_CODE && may_repeat_decisive_key(body) => {
+            match repeated_decisive_key(body) {
+                Some(key) => Err(decode_error(
+                    key.to_owned(),
+                    format!("`{key}` appears more than once"),
+                )),
+                None => check(reply, decode_error),
+            }
+        }
+        Some(code) if code == R::SUCCESS_CODE => check(reply, decode_error),
         Some(code) => {
             // A definite error class needs a sound body, also where the reply type skipped
             // fields without reading them.
@@ -90,6 +99,39 @@ pub(crate) fn parse<R: Reply>(
             "missing: the platform did not say whether the call succeeded".into(),
         )),
     }
+}
+
+/// A success is usable if its reply type says so ([`Reply::check`]).
+fn check<R: Reply>(reply: R, decode_error: impl Fn(String, String) -> Error) -> Result<R, Error> {
+    match reply.check() {
+        Ok(()) => Ok(reply),
+        Err(why) => Err(decode_error(
+            ".".into(),
+            format!("success, but unusable: {why}"),
+        )),
+    }
+}
+
+/// `text` cut to [`EXCERPT_LIMIT`] bytes on a character boundary, marked with `…` if cut.
+fn bounded(text: String) -> String {
+    if text.len() <= EXCERPT_LIMIT {
+        return text;
+    }
+    let mut end = EXCERPT_LIMIT;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
+}
+
+/// Whether `body` might repeat a decisive key: one of them occurs twice as a quoted string, or
+/// the body has an escape that could spell one. A fast screen (one vectorized scan each), so
+/// that the exact check runs only on the rare bodies that need it.
+fn may_repeat_decisive_key(body: &[u8]) -> bool {
+    memchr::memmem::find(body, b"\\u").is_some()
+        || QUOTED_DECISIVE_KEYS
+            .iter()
+            .any(|quoted| memchr::memmem::find_iter(body, quoted).nth(1).is_some())
 }
 
 fn decode<R: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<R, (String, String)> {
@@ -116,6 +158,9 @@ struct Envelope {
 /// Keys whose repetition makes an answer ambiguous: the platform's verdict and the order's
 /// state. A body that says both `NO_ORDER` and `SUCCESS` is corrupted, not one or the other.
 pub(crate) const DECISIVE_KEYS: &[&str] = &["errCode", "status"];
+
+/// [`DECISIVE_KEYS`] as they stand, quoted, in a body without escapes.
+const QUOTED_DECISIVE_KEYS: [&[u8]; 2] = [b"\"errCode\"", b"\"status\""];
 
 /// Reads `errCode` (a string or a number) and `errMsg`/`errInfo` from a JSON object, after
 /// checking that the whole body is valid JSON (every value parsed, not skipped) with no

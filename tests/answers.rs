@@ -254,6 +254,51 @@ fn unsound_json_is_never_a_definite_answer() {
     );
 }
 
+/// An answer type without a `status` field (a bill's) reads a success whose `status` is
+/// repeated as corrupted, like every other (found by the `parse_answer` fuzz target); so does
+/// a key repeated through an escape.
+#[test]
+fn a_repeated_status_is_never_a_definite_success_even_where_unread() {
+    let client = fixed_client(Environment::Test);
+    for body in [
+        r#"{"errCode":"SUCCESS","billStatus":"PAID","status":"A","status":"B"}"#,
+        r#"{"errCode":"SUCCESS","billStatus":"PAID","status":"A","\u0073tatus":"B"}"#,
+    ] {
+        let ok = response(StatusCode::OK, body);
+        let error = client.parse::<chinaums::BillsQuery>(&ok).unwrap_err();
+        let Error::Decode(d) = &error else {
+            panic!("{body}: {error:?}")
+        };
+        assert_eq!(d.path, "status", "{body}");
+        assert!(error.is_outcome_unknown(), "{body}");
+    }
+    // Once, it is kept among the extra fields as before.
+    let once = response(
+        StatusCode::OK,
+        r#"{"errCode":"SUCCESS","billStatus":"PAID","status":"A"}"#,
+    );
+    assert!(client.parse::<chinaums::BillsQuery>(&once).is_ok());
+}
+
+/// A decode error's message and path are bounded like the excerpt: serde quotes the offending
+/// value whole (found while writing the `parse_answer` fuzz target's invariants).
+#[test]
+fn decode_error_messages_are_bounded() {
+    let huge = "x".repeat(10_000);
+    let body = format!(r#"{{"errCode":"SUCCESS","totalAmount":"{huge}"}}"#);
+    let Error::Decode(d) = parse(200, &body).unwrap_err() else {
+        panic!()
+    };
+    let limit = chinaums::EXCERPT_LIMIT + "…".len();
+    assert!(d.message.len() <= limit, "{} bytes", d.message.len());
+    assert!(d.path.len() <= limit);
+    assert!(
+        d.to_string().len() < 4 * limit,
+        "{} bytes",
+        d.to_string().len()
+    );
+}
+
 #[test]
 fn huge_bodies_are_excerpted() {
     let body = format!(

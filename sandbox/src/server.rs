@@ -367,6 +367,9 @@ where
         .max_buf_size(MAX_HEAD_BYTES + 1)
         // Answers depend on nothing but the request and the sandbox clock.
         .auto_date_header(false)
+        // A client may close its writing half right after its request (`shutdown(Write)`):
+        // the request is still answered, not dropped as an incomplete connection.
+        .half_close(true)
         .keep_alive(true);
     let mut connection = builder.serve_connection(TokioIo::new(tap), service);
     let ended = poll_fn(|cx| connection.poll_without_shutdown(cx)).await;

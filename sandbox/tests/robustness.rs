@@ -35,6 +35,32 @@ fn answered_then_closed(sandbox: &Sandbox, bytes: &[u8]) -> Raw {
 }
 
 // ---------------------------------------------------------------------------------------
+// Half-closed connections
+
+/// A client that closes its writing half right after its request (as one-shot scripts do)
+/// still gets its answer, also when the answer takes a while: the request is complete, so end
+/// of input after it is no reason to drop it (hyper drops such a connection, answer pending,
+/// unless `half_close(true)`; found by the `sandbox_wire` fuzz target).
+#[test]
+fn a_request_followed_by_a_half_close_is_answered() {
+    let sandbox = Sandbox::start_demo().unwrap();
+    // The answer is still being made when the end of input arrives.
+    sandbox.set_fault(Some(chinaums_sandbox::Fault::Delay(
+        std::time::Duration::from_millis(20),
+    )));
+    for attempt in 0..5 {
+        let mut conn = connect(&sandbox);
+        conn.write_all(&request_bytes(&signed_query(&sandbox, DEMO_PAID_ORDER)))
+            .unwrap();
+        conn.close_write();
+        let raw = conn
+            .read_response()
+            .unwrap_or_else(|e| panic!("attempt {attempt}: no answer ({e})"));
+        assert_eq!(raw.status, 200, "attempt {attempt}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------
 // HEAD
 
 #[test]

@@ -286,6 +286,12 @@ impl<S: Read + Write> Conn<S> {
 }
 
 impl Conn<TcpStream> {
+    /// Closes the writing half (`shutdown(Write)`): the peer reads end of input, and may
+    /// still answer.
+    pub fn close_write(&mut self) {
+        self.stream.shutdown(std::net::Shutdown::Write).unwrap();
+    }
+
     /// Whether nothing has arrived yet (checked without waiting).
     pub fn nothing_received_yet(&mut self) -> bool {
         if !self.buf.is_empty() {
