@@ -35,6 +35,7 @@ for f in $(answers); do
 done
 printf '200\n{"errCode":"NO_ORDER","errMsg":"订单不存在"}' | seed parse_answer no-order
 printf '200\n{"errCode":"SUCCESS","status":"TRADE_SUCCESS","status":"TRADE_CLOSED"}' | seed parse_answer repeated-status
+printf '200\n{"errCode":"SUCCESS","billStatus":"PAID","st\\u0061tus":"A","status":"B"}' | seed parse_answer repeated-escaped-status
 printf '200\n{"errCode":"TARGET_FAIL","amount":1e400}' | seed parse_answer out-of-range
 printf '404\n<html>nope</html>' | seed parse_answer html-404
 
