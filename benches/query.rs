@@ -6,16 +6,12 @@
 //! - parse the documentation's example response into the typed reply, vs `serde_json::from_slice`
 //!   of the same bytes into a `serde_json::Value`.
 //!
-//! Before measuring, it prints how many allocations one `prepare` and one `parse` make.
+//! It runs on the system allocator: a counting allocator adds atomic operations to every
+//! allocation, which would tax whichever side allocates more. `benches/allocations.rs` counts
+//! them instead (`cargo bench --bench allocations`).
 #![allow(missing_docs)]
 
-use std::alloc::System;
 use std::hint::black_box;
-
-use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
-
-#[global_allocator]
-static ALLOCATOR: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
 
 use base64::Engine as _;
 use chinaums::{Client, Credentials, Environment, FixedClock, FixedNonce};
@@ -47,12 +43,6 @@ fn sign(c: &mut Criterion) {
     let query = query();
     let body = client.encode(&query).unwrap();
     let real = Client::new(Credentials::new(APP_ID, APP_KEY), Environment::Test);
-    report_allocations("prepare (fixed clock and nonce)", || {
-        client.prepare(&query).unwrap();
-    });
-    report_allocations("prepare (real clock and nonce)", || {
-        real.prepare(&query).unwrap();
-    });
     let mut group = c.benchmark_group("sign_query");
     group.bench_function("sdk_prepare", |b| {
         b.iter(|| client.prepare(black_box(&query)).unwrap())
@@ -84,12 +74,6 @@ fn sign(c: &mut Criterion) {
 fn parse(c: &mut Criterion) {
     let client = client();
     let response = http::Response::new(DOCUMENTED_RESPONSE.as_bytes().to_vec());
-    report_allocations("parse", || {
-        client.parse::<PaymentQuery>(&response).unwrap();
-    });
-    report_allocations("serde_json::Value", || {
-        serde_json::from_slice::<serde_json::Value>(response.body()).unwrap();
-    });
     let mut group = c.benchmark_group("parse_documented_response");
     group.bench_function("sdk_parse", |b| {
         b.iter(|| client.parse::<PaymentQuery>(black_box(&response)).unwrap())
@@ -98,18 +82,6 @@ fn parse(c: &mut Criterion) {
         b.iter(|| serde_json::from_slice::<serde_json::Value>(black_box(response.body())).unwrap())
     });
     group.finish();
-}
-
-/// Prints the allocations `f` makes once warmed up (thread-local caches filled).
-fn report_allocations(what: &str, mut f: impl FnMut()) {
-    f();
-    let region = Region::new(ALLOCATOR);
-    f();
-    let stats = region.change();
-    println!(
-        "allocations per {what}: {} ({} reallocations, {} bytes)",
-        stats.allocations, stats.reallocations, stats.bytes_allocated
-    );
 }
 
 criterion_group!(benches, sign, parse);
