@@ -38,6 +38,9 @@ pub struct SandboxReadme;
 #[cfg(doctest)]
 #[doc = include_str!("../../cli/README.md")]
 pub struct CliReadme;
+#[cfg(doctest)]
+#[doc = include_str!("../../redis/README.md")]
+pub struct RedisReadme;
 
 use std::sync::Arc;
 use std::sync::mpsc::{self, RecvTimeoutError};

@@ -65,8 +65,9 @@ fn a_stalled_tls_handshake_times_out<A: Adapter>() {
         // One deadline around the pooled hyper client, which does not say how far a request
         // got when it is cancelled: a timeout is always reported as maybe sent.
         Kind::Tokio | Kind::TokioMultiThread => (Delivery::MaybeSent, ErrorClass::OutcomeUnknown),
-        // ureq (also under async-std and smol) raises a flag when the first request byte is
-        // handed to the connection; it was still down, so nothing was sent.
+        // ureq raises a flag when the first request byte is handed to the connection, and
+        // the async-std adapter (also under smol) connects before it hands hyper a request:
+        // both know the connection was still being opened, so nothing was sent.
         Kind::AsyncStd | Kind::Smol | Kind::Ureq => (Delivery::NotSent, ErrorClass::Retryable),
     };
     assert_transport_error(&error, class, delivery, TransportErrorKind::Timeout);
