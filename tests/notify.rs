@@ -147,6 +147,49 @@ fn a_json_body_is_verified_under_the_same_rule() {
     );
 }
 
+/// Found by fuzzing: the sign was read pair by pair with `u8::from_str_radix`, which takes a
+/// leading `+`, so `+a` passed for `0a` and a sign text that is not the signature verified.
+#[test]
+fn a_sign_is_hex_digits_only() {
+    let mut fields = Fields::new();
+    fields.insert("merOrderId".into(), "M1".into());
+    fields.insert("status".into(), "TRADE_SUCCESS".into());
+    // A nonce chosen so that the sign has a `0` starting a byte.
+    let mut sign = String::new();
+    for n in 0..64 {
+        fields.insert("notifyId".into(), format!("n-{n}"));
+        sign = notify::sign(&fields, &key(), SignType::Sha256);
+        if sign.as_bytes().chunks(2).any(|pair| pair[0] == b'0') {
+            break;
+        }
+    }
+    let at = sign
+        .as_bytes()
+        .chunks(2)
+        .position(|pair| pair[0] == b'0')
+        .expect("a sign with a 0 starting a byte");
+    let body = format!("{}&sign={sign}", notify::encode_form(&fields));
+    notify::verify(body.as_bytes(), None, &key()).unwrap();
+    let mut plus = sign.clone();
+    plus.replace_range(2 * at..2 * at + 1, "+");
+    let body = format!(
+        "{}&sign={}",
+        notify::encode_form(&fields),
+        plus.replace('+', "%2B")
+    );
+    assert_eq!(
+        notify::verify(body.as_bytes(), None, &key()).err(),
+        Some(NotifyError::SignatureMismatch),
+        "{plus}"
+    );
+    let mut with_sign = fields.clone();
+    with_sign.insert("sign".into(), plus);
+    assert_eq!(
+        notify::verify_fields(&with_sign, &key()),
+        Err(NotifyError::SignatureMismatch)
+    );
+}
+
 #[test]
 fn refunds_and_odd_fields_are_typed() {
     let mut fields = Fields::new();

@@ -198,12 +198,18 @@ pub fn verify_fields(fields: &Fields, key: &NotifyKey) -> Result<SignType, Notif
     Err(NotifyError::SignatureMismatch)
 }
 
+/// Hex digits only, in pairs. Not `u8::from_str_radix`, which also takes a leading `+`: it
+/// would read `+a` as `0a`, accepting a `sign` text that is not the signature.
 fn decode_hex(hex: &str) -> Option<Vec<u8>> {
-    if hex.len() % 2 != 0 || !hex.is_ascii() {
+    let hex = hex.as_bytes();
+    if hex.len() % 2 != 0 {
         return None;
     }
-    (0..hex.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).ok())
+    hex.chunks_exact(2)
+        .map(|pair| {
+            let high = char::from(pair[0]).to_digit(16)?;
+            let low = char::from(pair[1]).to_digit(16)?;
+            u8::try_from(high << 4 | low).ok()
+        })
         .collect()
 }
