@@ -138,6 +138,18 @@ fn the_summary_shows_each_field_the_answer_carries() {
                         "{name}: {shown}"
                     )
                 }
+                // The moment of answering: the two runs are two processes, whose answers can
+                // fall on either side of a second's boundary. Its shape is checked instead.
+                Value::String(text) if name == "responseTimestamp" => {
+                    assert_eq!(shown.len(), text.len(), "{name}: {shown}");
+                    assert!(
+                        shown.bytes().zip(text.bytes()).all(|(s, t)| {
+                            s.is_ascii_digit() == t.is_ascii_digit()
+                                && (s.is_ascii_digit() || s == t)
+                        }),
+                        "{name}: {shown} vs {text}"
+                    );
+                }
                 Value::String(text) if name != "status" => assert_eq!(shown, text),
                 _ => {}
             }
