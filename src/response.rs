@@ -1,7 +1,10 @@
 //! Turning an HTTP response into a typed reply or a precise error, in order: HTTP status, JSON
 //! shape, `errCode`. The business answer (`status`, `refundStatus`) is the reply type's.
 
+use std::sync::LazyLock;
+
 use http::StatusCode;
+use memchr::memmem::Finder;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -128,10 +131,19 @@ fn bounded(text: String) -> String {
 /// the body has an escape that could spell one. A fast screen (one vectorized scan each), so
 /// that the exact check runs only on the rare bodies that need it.
 fn may_repeat_decisive_key(body: &[u8]) -> bool {
-    memchr::memmem::find(body, b"\\u").is_some()
-        || QUOTED_DECISIVE_KEYS
+    // Searchers built once: building one costs about as much as a scan of a short body.
+    static SEARCHERS: LazyLock<[Finder<'static>; 3]> = LazyLock::new(|| {
+        [
+            Finder::new(b"\\u"),
+            Finder::new(QUOTED_DECISIVE_KEYS[0]),
+            Finder::new(QUOTED_DECISIVE_KEYS[1]),
+        ]
+    });
+    let [escape, keys @ ..] = &*SEARCHERS;
+    escape.find(body).is_some()
+        || keys
             .iter()
-            .any(|quoted| memchr::memmem::find_iter(body, quoted).nth(1).is_some())
+            .any(|quoted| quoted.find_iter(body).nth(1).is_some())
 }
 
 fn decode<R: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<R, (String, String)> {
