@@ -71,7 +71,10 @@ pub use error::{
 pub use netpay::*;
 pub use operation::{Operation, RawOperation, RawResponse, Redirect, Reply};
 pub use response::Classifier;
-pub use transport::{DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, MAX_TIMEOUT, TransportConfig};
+pub use transport::{
+    DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, MAX_TIMEOUT, TransportConfig, error_chain,
+    find_source,
+};
 pub use types::{
     AppId, BillNo, Fen, InstMid, MerOrderId, Merchant, Mid, MsgId, MsgSrcId, Nonce, NotifyUrl,
     PaymentState, PlatformDate, PlatformTime, QrCodeId, RefundOrderId, ReturnUrl, SrcReserve, Tid,

@@ -20,6 +20,7 @@
 //! # Ok::<(), chinaums::Error>(())
 //! ```
 
+use std::error::Error as StdError;
 use std::fmt;
 use std::time::Duration;
 
@@ -221,6 +222,61 @@ fn body_too_large(limit: usize, declared: Option<u64>) -> TransportError {
         TransportErrorKind::BodyTooLarge,
         message,
     )
+}
+
+/// The first error of type `T` in `error`'s source chain, looking inside `io::Error`s too
+/// (their `source()` skips the error they wrap, e.g. the TLS error of a failed handshake).
+/// For adapters that classify their HTTP stack's errors into a [`TransportError`].
+///
+/// ```
+/// use std::io;
+/// use chinaums::find_source;
+///
+/// let wrapped = io::Error::new(io::ErrorKind::InvalidData, std::fmt::Error);
+/// assert!(find_source::<std::fmt::Error>(&wrapped).is_some());
+/// assert!(find_source::<std::str::Utf8Error>(&wrapped).is_none());
+/// ```
+pub fn find_source<'a, T: StdError + 'static>(
+    mut error: &'a (dyn StdError + 'static),
+) -> Option<&'a T> {
+    loop {
+        if let Some(found) = error.downcast_ref::<T>() {
+            return Some(found);
+        }
+        if let Some(inner) = error
+            .downcast_ref::<std::io::Error>()
+            .and_then(std::io::Error::get_ref)
+        {
+            if let Some(found) = find_source::<T>(inner) {
+                return Some(found);
+            }
+        }
+        error = error.source()?;
+    }
+}
+
+/// `error` and its sources, joined with `: ` (a text already contained in an earlier one is
+/// skipped): the message of a [`TransportError`]. An HTTP stack's errors carry no request
+/// data, so this never contains a secret.
+///
+/// ```
+/// use std::io;
+/// use chinaums::error_chain;
+///
+/// let error = io::Error::new(io::ErrorKind::Other, "connection reset");
+/// assert_eq!(error_chain(&error), "connection reset");
+/// ```
+pub fn error_chain(error: &(dyn StdError + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = Some(error);
+    while let Some(e) = next {
+        let text = e.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        next = e.source();
+    }
+    parts.join(": ")
 }
 
 #[cfg(test)]

@@ -22,8 +22,10 @@ use std::time::Duration;
 use async_io::Timer;
 use bytes::Bytes;
 use chinaums::TransportConfig;
+// The core walks and joins error source chains for every adapter; `connect` uses them too.
 use chinaums::http::{self, HeaderValue, Uri, header, uri};
 use chinaums::{Delivery, TransportError, TransportErrorKind};
+pub(crate) use chinaums::{error_chain as chain, find_source as find};
 use futures_rustls::TlsConnector;
 use http_body_util::{BodyExt as _, Full, LengthLimitError, Limited};
 use hyper::client::conn::http1;
@@ -261,42 +263,6 @@ fn hyper_kind(error: &hyper::Error) -> TransportErrorKind {
     } else {
         TransportErrorKind::Other
     }
-}
-
-/// The first error of type `T` in `error`'s source chain, looking inside `io::Error`s too
-/// (their `source()` skips the error they wrap, e.g. the `rustls::Error` of a failed handshake).
-pub(crate) fn find<'a, T: StdError + 'static>(
-    mut error: &'a (dyn StdError + 'static),
-) -> Option<&'a T> {
-    loop {
-        if let Some(found) = error.downcast_ref::<T>() {
-            return Some(found);
-        }
-        if let Some(inner) = error
-            .downcast_ref::<std::io::Error>()
-            .and_then(std::io::Error::get_ref)
-        {
-            if let Some(found) = find::<T>(inner) {
-                return Some(found);
-            }
-        }
-        error = error.source()?;
-    }
-}
-
-/// `error` and its sources, joined with `: ` (duplicates skipped). Transport errors carry no
-/// request data, so this never contains a secret.
-pub(crate) fn chain(error: &(dyn StdError + 'static)) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    let mut next = Some(error);
-    while let Some(e) = next {
-        let text = e.to_string();
-        if !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-        next = e.source();
-    }
-    parts.join(": ")
 }
 
 #[cfg(test)]
