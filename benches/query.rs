@@ -14,35 +14,19 @@
 use std::hint::black_box;
 
 use base64::Engine as _;
-use chinaums::{Client, Credentials, Environment, FixedClock, FixedNonce};
-use chinaums::{Merchant, PaymentQuery};
+use chinaums::PaymentQuery;
 use criterion::{Criterion, criterion_group, criterion_main};
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
-const APP_ID: &str = "10037e6f6a4e6da4016a670fd4530012";
-const APP_KEY: &str = "f7a74b6c02ae4e1e94aaba311c04acf2";
-const DOCUMENTED_RESPONSE: &str = include_str!("../tests/data/query/documented_answer.json");
-
-fn client() -> Client {
-    Client::builder(Credentials::new(APP_ID, APP_KEY), Environment::Test)
-        .clock(FixedClock::from_unix(1_704_081_600))
-        .nonce_source(FixedNonce::new("0123456789abcdef0123456789abcdef"))
-        .build()
-}
-
-fn query() -> PaymentQuery {
-    PaymentQuery::new(
-        &Merchant::new("898201612345678", "88880001", "YUEDANDEFAULT").unwrap(),
-        "31942024010112000000001234".parse().unwrap(),
-    )
-}
+mod common;
+use common::{APP_ID, APP_KEY, DOCUMENTED_RESPONSE, fixed_client, query, real_client};
 
 fn sign(c: &mut Criterion) {
-    let client = client();
+    let client = fixed_client();
     let query = query();
     let body = client.encode(&query).unwrap();
-    let real = Client::new(Credentials::new(APP_ID, APP_KEY), Environment::Test);
+    let real = real_client();
     let mut group = c.benchmark_group("sign_query");
     group.bench_function("sdk_prepare", |b| {
         b.iter(|| client.prepare(black_box(&query)).unwrap())
@@ -72,7 +56,7 @@ fn sign(c: &mut Criterion) {
 }
 
 fn parse(c: &mut Criterion) {
-    let client = client();
+    let client = fixed_client();
     let response = http::Response::new(DOCUMENTED_RESPONSE.as_bytes().to_vec());
     let mut group = c.benchmark_group("parse_documented_response");
     group.bench_function("sdk_parse", |b| {
